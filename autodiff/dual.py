@@ -1,0 +1,121 @@
+"""Forward mode: `Dual(primal, tangent)`, a number carrying one directional derivative.
+
+Each operation computes its primal with the rule table's `value` and its tangent from the same
+`local_grads` that reverse mode records: v̇ = Σ_k ∂v/∂u_k · u̇_k (Bishop (8.57)). No graph is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import ops
+from .ops import Primitive, is_real
+
+
+class Dual:
+    """A dual number primal + tangent·ε with ε² = 0: the primal value and its tangent v̇."""
+
+    __slots__ = ("primal", "tangent")
+    __array_ufunc__ = None
+
+    def __init__(self, primal: Any, tangent: Any = 0.0) -> None:
+        for name, x in (("primal", primal), ("tangent", tangent)):
+            if not is_real(x):
+                raise TypeError(f"Dual {name} must be a real number, not {type(x).__name__}")
+        self.primal = float(primal)
+        self.tangent = float(tangent)
+
+    def __repr__(self) -> str:
+        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
+
+    @classmethod
+    def _apply(cls, prim: Primitive, inputs: tuple) -> Dual:
+        """prim(*inputs) with its tangent; numbers among the inputs are constants (tangent 0)."""
+        args = []
+        for x in inputs:
+            if isinstance(x, Dual):
+                args.append(x.primal)
+            elif is_real(x):
+                args.append(float(x))
+            else:
+                return NotImplemented
+        primal = prim.value(*args)
+        local_grads = prim.local_grads(*args, primal)
+        tangent = 0.0
+        for x, local in zip(inputs, local_grads):
+            if isinstance(x, Dual) and x.tangent:  # skip zero tangents: 0 · inf would be nan
+                tangent += local * x.tangent
+        return cls(primal, tangent)
+
+    def __add__(self, other: Any) -> Dual:
+        return self._apply(ops.ADD, (self, other))
+
+    def __radd__(self, other: Any) -> Dual:
+        return self._apply(ops.ADD, (other, self))
+
+    def __sub__(self, other: Any) -> Dual:
+        return self._apply(ops.SUB, (self, other))
+
+    def __rsub__(self, other: Any) -> Dual:
+        return self._apply(ops.SUB, (other, self))
+
+    def __mul__(self, other: Any) -> Dual:
+        return self._apply(ops.MUL, (self, other))
+
+    def __rmul__(self, other: Any) -> Dual:
+        return self._apply(ops.MUL, (other, self))
+
+    def __truediv__(self, other: Any) -> Dual:
+        return self._apply(ops.DIV, (self, other))
+
+    def __rtruediv__(self, other: Any) -> Dual:
+        return self._apply(ops.DIV, (other, self))
+
+    def __pow__(self, other: Any) -> Dual:
+        return self._apply(ops.POW, (self, other))
+
+    def __rpow__(self, other: Any) -> Dual:
+        return self._apply(ops.POW, (other, self))
+
+    def __neg__(self) -> Dual:
+        return self._apply(ops.NEG, (self,))
+
+    def __pos__(self) -> Dual:
+        return self._apply(ops.POS, (self,))
+
+    def __abs__(self) -> Dual:
+        return self._apply(ops.ABS, (self,))
+
+    def __lt__(self, other: Any) -> bool:
+        return self.primal < _comparable(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.primal <= _comparable(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.primal > _comparable(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.primal >= _comparable(other)
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _comparable(other: Any) -> Any:
+    if isinstance(other, Dual):
+        return other.primal
+    return other if is_real(other) else NotImplemented
+
+
+def _method(prim: Primitive) -> Any:
+    def method(self: Dual) -> Dual:
+        return Dual._apply(prim, (self,))
+
+    method.__name__ = method.__qualname__ = prim.name
+    method.__doc__ = prim.doc
+    return method
+
+
+for _prim in ops.FUNCTIONS:
+    setattr(Dual, _prim.name, _method(_prim))

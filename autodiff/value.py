@@ -1,0 +1,434 @@
+"""The node of the evaluation trace (`Value`) and the reverse-mode pass over it (`backward`).
+
+A Value holds its primal `data`, its adjoint `grad`, its `parents` and the `local_grads`
+∂self/∂parent recorded when it was made (Bishop 8.2.2). `backward()` visits the nodes once each in
+reverse creation order, which is a reverse topological order because a node's parents always exist
+before it, and accumulates v̄_i = Σ_j v̄_j ∂v_j/∂v_i. There is no recursion and no reference cycle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+from collections.abc import Iterable, Iterator
+from operator import attrgetter
+from typing import Any
+
+from . import ops
+from .ops import Primitive, is_real
+
+_serials = itertools.count(1)
+
+
+class _Mode:
+    """Engine-wide switches set by `no_grad()` and `detect_anomaly()` (not thread-local)."""
+
+    recording = True
+    detect_anomaly = False
+
+
+class CustomOp:
+    """The rule of a node made by `Value(data, parents=..., local_grads=..., op=...)`."""
+
+    __slots__ = ("name", "value_grads")
+
+    def __init__(self, name: str, value_grads: tuple | None) -> None:
+        self.name = name
+        self.value_grads = value_grads  # the local derivatives as Values, when the user gave Values
+
+    def differentiable_grads(self, node: Value) -> tuple:
+        if self.value_grads is None:
+            raise RuntimeError(
+                f"create_graph=True through custom op {self.name!r}: its local_grads were given as "
+                "floats; give them as Values to differentiate it twice"
+            )
+        return self.value_grads
+
+
+class Value:
+    """A scalar node of the evaluation trace: primal `data`, adjoint `grad`, and how it was made."""
+
+    __slots__ = ("data", "grad", "label", "parents", "local_grads", "serial", "_rule", "_inputs")
+    __array_ufunc__ = None  # make numpy scalars defer to Value's reflected operators
+
+    def __init__(
+        self,
+        data: Any,
+        label: str = "",
+        *,
+        parents: Iterable[Value] | None = None,
+        local_grads: Iterable[Any] | None = None,
+        op: str = "",
+    ) -> None:
+        if not is_real(data):
+            raise TypeError(f"Value data must be a real number, not {type(data).__name__}")
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, not {type(label).__name__}")
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = label
+        self.serial = next(_serials)
+        if parents is None and local_grads is None:
+            self.parents = self._inputs = self.local_grads = ()
+            self._rule = None
+            return
+        self._init_custom(tuple(parents or ()), tuple(local_grads or ()), op)
+
+    def _init_custom(self, parents: tuple, local_grads: tuple, op: str) -> None:
+        """A user-defined primitive: parents and local derivatives given directly."""
+        if len(parents) != len(local_grads):
+            raise ValueError(
+                f"custom op {op!r}: {len(parents)} parents but {len(local_grads)} local_grads"
+            )
+        for parent in parents:
+            if not isinstance(parent, Value):
+                raise ValueError(f"custom op {op!r}: parents must be Values, got {type(parent).__name__}")
+        for local in local_grads:
+            if not isinstance(local, Value) and not is_real(local):
+                raise ValueError(
+                    f"custom op {op!r}: local_grads must be numbers or Values, got {type(local).__name__}"
+                )
+        given_values = all(isinstance(local, Value) for local in local_grads)
+        if not _Mode.recording:
+            parents = local_grads = ()
+        self.parents = self._inputs = parents
+        self.local_grads = tuple(float(_data(local)) for local in local_grads)
+        self._rule = CustomOp(op, local_grads if given_values else None) if parents else None
+        if _Mode.detect_anomaly:
+            _check_node(self)
+
+    # --- how it was made -------------------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The operation that made this node, with folded constants (`"*"`, `"+ 2"`); "" for a leaf."""
+        rule = self._rule
+        if rule is None:
+            return ""
+        if isinstance(rule, CustomOp) or len(self._inputs) == len(self.parents):
+            return rule.name
+        if rule in ops.NARY:
+            return rule.name
+        # A constant is shown in place; the Value operands are left blank: "{0} + {1}" -> "+ 2".
+        shown = ["" if isinstance(x, Value) else format_number(x) for x in self._inputs]
+        return " ".join(rule.notation.format(*shown).split())
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # --- operators: each call makes exactly one node ---------------------------------------
+
+    def __add__(self, other: Any) -> Value:
+        return _binary(ops.ADD, self, other)
+
+    def __radd__(self, other: Any) -> Value:
+        return _binary(ops.ADD, other, self)
+
+    def __sub__(self, other: Any) -> Value:
+        return _binary(ops.SUB, self, other)
+
+    def __rsub__(self, other: Any) -> Value:
+        return _binary(ops.SUB, other, self)
+
+    def __mul__(self, other: Any) -> Value:
+        return _binary(ops.MUL, self, other)
+
+    def __rmul__(self, other: Any) -> Value:
+        return _binary(ops.MUL, other, self)
+
+    def __truediv__(self, other: Any) -> Value:
+        return _binary(ops.DIV, self, other)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _binary(ops.DIV, other, self)
+
+    def __pow__(self, other: Any) -> Value:
+        return _binary(ops.POW, self, other)
+
+    def __rpow__(self, other: Any) -> Value:
+        return _binary(ops.POW, other, self)
+
+    def __neg__(self) -> Value:
+        return _unary(ops.NEG, self)
+
+    def __pos__(self) -> Value:
+        return _unary(ops.POS, self)
+
+    def __abs__(self) -> Value:
+        return _unary(ops.ABS, self)
+
+    # Comparisons look at the primal value, for control flow in user code; == stays identity.
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _comparable(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _comparable(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _comparable(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _comparable(other)
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # --- the reverse pass ------------------------------------------------------------------
+
+    def backward(self, grad: float = 1.0) -> None:
+        """Seed this node's adjoint with `grad` and add v̄_j ∂v_j/∂v_i into every ancestor's `grad`."""
+        if not is_real(grad):
+            raise TypeError(f"backward grad must be a real number, not {type(grad).__name__}")
+        for node, adjoint in adjoints(self, float(grad)).items():
+            node.grad += adjoint
+
+    def zero_grad(self) -> None:
+        """Set `grad` to 0.0 on this node and every ancestor."""
+        for node in ancestors(self):
+            node.grad = 0.0
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label, cut off from this node's graph."""
+        return Value(self.data, self.label)
+
+    @classmethod
+    def _apply(cls, prim: Primitive, inputs: tuple) -> Value:
+        return _apply(prim, inputs)
+
+
+def _method(prim: Primitive) -> Any:
+    def method(self: Value) -> Value:
+        return _unary(prim, self)
+
+    method.__name__ = method.__qualname__ = prim.name
+    method.__doc__ = prim.doc
+    return method
+
+
+for _prim in ops.FUNCTIONS:  # x.exp(), x.tanh(), ...: one method per function in the table
+    setattr(Value, _prim.name, _method(_prim))
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
+
+
+def _comparable(other: Any) -> float:
+    if isinstance(other, Value):
+        return other.data
+    if is_real(other):
+        return other
+    return NotImplemented
+
+
+def format_number(x: float) -> str:
+    """A constant as the trace prints it: 2.0 -> "2", 0.5 -> "0.5"."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+_new_value = object.__new__
+
+
+def _node(data: float, prim: Primitive, parents: tuple, local_grads: tuple, inputs: tuple) -> Value:
+    """Allocate a node directly (operations skip __init__'s checks: their data is a float)."""
+    node = _new_value(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node.serial = next(_serials)
+    if _Mode.recording:
+        node.parents = parents
+        node.local_grads = local_grads
+        node._inputs = inputs
+        node._rule = prim
+        if _Mode.detect_anomaly:
+            _check_node(node)
+    else:  # no_grad(): a plain leaf, nothing recorded
+        node.parents = node.local_grads = node._inputs = ()
+        node._rule = None
+    return node
+
+
+def _unary(prim: Primitive, x: Value) -> Value:
+    """The node for prim(x)."""
+    a = x.data
+    data = prim.value(a)
+    inputs = (x,)
+    return _node(data, prim, inputs, prim.local_grads(a, data), inputs)
+
+
+def _binary(prim: Primitive, left: Any, right: Any) -> Value:
+    """The node for prim(left, right); the fast path of `_apply` when both are Values."""
+    if type(left) is not Value or type(right) is not Value:
+        return _apply(prim, (left, right))
+    a = left.data
+    b = right.data
+    data = prim.value(a, b)
+    inputs = (left, right)
+    return _node(data, prim, inputs, prim.local_grads(a, b, data), inputs)
+
+
+def _apply(prim: Primitive, inputs: tuple) -> Value:
+    """Make the one node for prim(*inputs); a number among the inputs is a folded constant."""
+    # 1. Primal values of the inputs; numbers are constants and do not become parents.
+    args = []
+    for x in inputs:
+        if isinstance(x, Value):
+            args.append(x.data)
+        elif is_real(x):
+            args.append(float(x))
+        else:
+            return NotImplemented
+    data = prim.value(*args)
+    # 2. Local derivatives ∂out/∂input, kept only for the inputs that are Values.
+    local_grads = prim.local_grads(*args, data)
+    parents = tuple(x for x in inputs if isinstance(x, Value))
+    if len(parents) == len(inputs):
+        return _node(data, prim, parents, local_grads, parents)
+    local_grads = tuple(g for x, g in zip(inputs, local_grads) if isinstance(x, Value))
+    return _node(data, prim, parents, local_grads, tuple(map(_data_or_self, inputs)))
+
+
+def _data_or_self(x: Any) -> Any:
+    return x if isinstance(x, Value) else float(x)
+
+
+def differentiable_grads(node: Value) -> tuple:
+    """The local derivatives of `node` as Values, recomputed from its rule (for create_graph)."""
+    rule = node._rule
+    if isinstance(rule, CustomOp):
+        return rule.differentiable_grads(node)
+    local_grads = rule.local_grads(*node._inputs, node)
+    if len(node._inputs) == len(node.parents):
+        return local_grads
+    return tuple(g for x, g in zip(node._inputs, local_grads) if isinstance(x, Value))
+
+
+# --- n-ary nodes -------------------------------------------------------------------------
+
+
+def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Any:
+    """Σ_i w_i x_i + b as one node, local derivatives x_i, w_i and 1: Bishop's pre-activation (8.5)."""
+    weights, inputs = tuple(weights), tuple(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
+    return _apply_any(ops.DOT, (*weights, *inputs, bias))
+
+
+def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - the package's own sum, used as autodiff.sum
+    """Σ_i v_i as one node with local derivatives 1."""
+    return _apply_any(ops.SUM, tuple(values))
+
+
+def _apply_any(prim: Primitive, inputs: tuple) -> Any:
+    """Apply an n-ary primitive to numbers (a float), Values (a node) or Duals (a Dual)."""
+    kinds = {type(x) for x in inputs if not is_real(x)}
+    if not kinds:
+        return prim.value(*map(float, inputs))
+    if len(kinds) > 1:
+        names = ", ".join(sorted(kind.__name__ for kind in kinds))
+        raise TypeError(f"{prim.name}: cannot mix {names} in one operation")
+    (kind,) = kinds
+    apply = getattr(kind, "_apply", None)
+    if apply is None:
+        raise TypeError(f"{prim.name}: unsupported operand type {kind.__name__}")
+    result = apply(prim, inputs)
+    if result is NotImplemented:
+        raise TypeError(f"{prim.name}: unsupported operand type in {inputs!r}")
+    return result
+
+
+# --- walking the graph -------------------------------------------------------------------
+
+
+def ancestors(output: Value) -> list[Value]:
+    """`output` and every node it depends on, in creation order (a topological order)."""
+    seen = {output}
+    stack = [output]
+    while stack:  # iterative depth-first search: no recursion limit, each node visited once
+        for parent in stack.pop().parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return sorted(seen, key=attrgetter("serial"))
+
+
+def adjoints(output: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
+    """Reverse mode: the adjoint v̄ = ∂output/∂v of every node `output` depends on.
+
+    With `create_graph`, the local derivatives are recomputed as Values, so the adjoints are
+    Values in a graph of their own and can be differentiated again.
+    """
+    order = ancestors(output)
+    order.reverse()
+    # 1. Every adjoint starts at 0; the output's is the seed (1 for dE/dE).
+    result: dict[Value, Any] = dict.fromkeys(order, 0.0)
+    result[output] = seed
+    checking = _Mode.detect_anomaly
+    # 2. Reverse topological order: a node's adjoint is complete before it is passed on.
+    for node in order:
+        adjoint = result[node]
+        if checking:
+            _check_adjoint(node, adjoint)
+        if not node.parents:
+            continue
+        local_grads = differentiable_grads(node) if create_graph else node.local_grads
+        # 3. v̄_i += v̄_j ∂v_j/∂v_i for each parent occurrence (x * x counts twice).
+        for parent, local in zip(node.parents, local_grads):
+            result[parent] += local * adjoint
+    return result
+
+
+# --- modes -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside, operations record no parents: results are plain leaves (cheap inference)."""
+    previous = _Mode.recording
+    _Mode.recording = False
+    try:
+        yield
+    finally:
+        _Mode.recording = previous
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Inside, the first NaN or infinity produced by an op or a backward pass raises FloatingPointError."""
+    previous = _Mode.detect_anomaly
+    _Mode.detect_anomaly = True
+    try:
+        yield
+    finally:
+        _Mode.detect_anomaly = previous
+
+
+def _describe(node: Value) -> str:
+    name = f" {node.label!r}" if node.label else ""
+    inputs = ", ".join(
+        f"{x.label}={x.data!r}" if isinstance(x, Value) and x.label else repr(_data(x))
+        for x in node._inputs
+    )
+    return f"op {node.op!r} (node{name}, inputs: {inputs})"
+
+
+def _check_node(node: Value) -> None:
+    if not math.isfinite(node.data):
+        raise FloatingPointError(f"{_describe(node)} produced {node.data!r}")
+    for parent, local in zip(node.parents, node.local_grads):
+        if not math.isfinite(local):
+            which = f" {parent.label!r}" if parent.label else ""
+            raise FloatingPointError(
+                f"{_describe(node)} has local derivative {local!r} with respect to input{which}"
+            )
+
+
+def _check_adjoint(node: Value, adjoint: Any) -> None:
+    if not math.isfinite(_data(adjoint)):
+        what = f"op {node.op!r}" if node.parents else "leaf"
+        name = f" {node.label!r}" if node.label else ""
+        raise FloatingPointError(f"backward pass: adjoint {_data(adjoint)!r} at {what} node{name}")

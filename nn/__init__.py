@@ -1,0 +1,1 @@
+"""The textbook network on top of autodiff: modules, losses, optimisers, data, Algorithm 8.1."""
