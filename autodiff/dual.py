@@ -6,6 +6,7 @@ Each operation computes its primal with the rule table's `value` and its tangent
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from . import ops
@@ -86,26 +87,29 @@ class Dual:
     def __abs__(self) -> Dual:
         return self._apply(ops.ABS, (self,))
 
+    # Comparisons look at the primal, so control flow in f works under forward mode too.
     def __lt__(self, other: Any) -> bool:
-        return self.primal < _comparable(other)
+        return _compare(operator.lt, self, other)
 
     def __le__(self, other: Any) -> bool:
-        return self.primal <= _comparable(other)
+        return _compare(operator.le, self, other)
 
     def __gt__(self, other: Any) -> bool:
-        return self.primal > _comparable(other)
+        return _compare(operator.gt, self, other)
 
     def __ge__(self, other: Any) -> bool:
-        return self.primal >= _comparable(other)
+        return _compare(operator.ge, self, other)
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
 
-def _comparable(other: Any) -> Any:
+def _compare(relation: Any, dual: Dual, other: Any) -> Any:
     if isinstance(other, Dual):
-        return other.primal
-    return other if is_real(other) else NotImplemented
+        return relation(dual.primal, other.primal)
+    if is_real(other):
+        return relation(dual.primal, other)
+    return NotImplemented
 
 
 def _method(prim: Primitive) -> Any:

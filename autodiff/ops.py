@@ -102,7 +102,7 @@ def _pow_grads(a: Any, b: Any, out: Any) -> tuple:
     elif base == 0 and exponent < 1:
         d_base = math.inf  # NOTE: the slope of a^b at 0 is infinite for 0 < b < 1
     else:
-        d_base = b * a ** (b - 1)
+        d_base = b * (_ieee_pow(a, b - 1) if is_real(a) and is_real(b) else a ** (b - 1))
     if base > 0:
         d_exponent: Any = out * log(a)
     elif base == 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import operator
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
 from typing import Any
@@ -161,16 +162,16 @@ class Value:
 
     # Comparisons look at the primal value, for control flow in user code; == stays identity.
     def __lt__(self, other: Any) -> bool:
-        return self.data < _comparable(other)
+        return _compare(operator.lt, self, other)
 
     def __le__(self, other: Any) -> bool:
-        return self.data <= _comparable(other)
+        return _compare(operator.le, self, other)
 
     def __gt__(self, other: Any) -> bool:
-        return self.data > _comparable(other)
+        return _compare(operator.gt, self, other)
 
     def __ge__(self, other: Any) -> bool:
-        return self.data >= _comparable(other)
+        return _compare(operator.ge, self, other)
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
@@ -215,11 +216,11 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
 
 
-def _comparable(other: Any) -> float:
+def _compare(relation: Any, node: Value, other: Any) -> Any:
     if isinstance(other, Value):
-        return other.data
+        return relation(node.data, other.data)
     if is_real(other):
-        return other
+        return relation(node.data, other)
     return NotImplemented
 
 

@@ -1,0 +1,197 @@
+"""Graph mechanics with exact answers: reuse, fan-out, diamonds, constants, accumulation, depth."""
+
+import math
+import sys
+
+import pytest
+
+import autodiff
+from autodiff import Value
+
+
+def test_bishop_example_gradients_match_closed_form():
+    # f(x1, x2) = x1 x2 + exp(x1 x2) - sin(x2), Bishop (8.49).
+    x1, x2 = Value(1.5, label="x1"), Value(0.5, label="x2")
+    f = x1 * x2 + (x1 * x2).exp() - x2.sin()
+    f.backward()
+    u = 1.5 * 0.5
+    assert f.data == pytest.approx(u + math.exp(u) - math.sin(0.5), rel=1e-15)
+    assert x1.grad == pytest.approx(0.5 * (1 + math.exp(u)), rel=1e-15)
+    assert x2.grad == pytest.approx(1.5 * (1 + math.exp(u)) - math.cos(0.5), rel=1e-15)
+
+
+def test_square_counts_both_occurrences():
+    x = Value(3.0)
+    y = x * x
+    assert y.parents == (x, x)
+    y.backward()
+    assert x.grad == 6.0
+
+
+def test_self_addition():
+    a = Value(-4.0)
+    (a + a).backward()
+    assert a.grad == 2.0
+
+
+def test_fan_out():
+    x = Value(2.0)
+    y = x * 3.0
+    z = y + y * y + y.exp()  # y feeds three consumers
+    z.backward()
+    assert y.grad == pytest.approx(1 + 2 * 6.0 + math.exp(6.0), rel=1e-15)
+    assert x.grad == pytest.approx(3 * y.grad, rel=1e-15)
+
+
+def test_diamond():
+    x = Value(1.25)
+    a = x * 2.0
+    b = x * 3.0
+    (a * b).backward()  # 6 x², slope 12 x
+    assert x.grad == 15.0
+
+
+def test_constants_are_folded_not_parents():
+    x = Value(2.0)
+    assert (x + 2).parents == (x,)
+    assert (2 - x).parents == (x,)
+    assert (x * 0.5).op == "* 0.5"
+    assert (x + 2).op == "+ 2"
+    assert (2 - x).op == "2 -"
+    assert (x**3).op == "** 3"
+    assert (1 / x).op == "1 /"
+    y = 2 * x - 1 / x + x**3 + 2**x
+    y.backward()
+    assert x.grad == pytest.approx(2 + 1 / 4 + 3 * 4 + 4 * math.log(2), rel=1e-15)
+
+
+def test_every_operator_call_makes_one_node():
+    x, y = Value(2.0), Value(3.0)
+    for node in (x + y, x - 1, 3 * y, x / y, x**y, -x, +x, abs(x), x.tanh(), autodiff.exp(x)):
+        assert all(parent in (x, y) for parent in node.parents)
+        assert node.parents
+
+
+def test_second_backward_adds_again():
+    x = Value(1.5)
+    y = x * x
+    z = y * 3.0
+    z.backward()
+    z.backward()
+    # Each pass contributes dz/dx = 6x; the intermediate adjoints must not compound.
+    assert x.grad == 2 * 6 * 1.5
+    assert y.grad == 6.0
+    assert z.grad == 2.0
+
+
+def test_backward_with_seed():
+    x = Value(2.0)
+    (x * x).backward(0.5)
+    assert x.grad == 2.0
+
+
+def test_gradients_sum_over_data_points():
+    # Two data points sharing a parameter, as in batch learning (8.14).
+    w = Value(0.5)
+    for x, t in ((1.0, 2.0), (3.0, -1.0)):
+        error = (w * x - t) ** 2 * 0.5
+        error.backward()
+    assert w.grad == pytest.approx((0.5 - 2.0) * 1.0 + (1.5 + 1.0) * 3.0, rel=1e-15)
+
+
+def test_zero_grad_clears_node_and_ancestors():
+    x, y = Value(1.0), Value(2.0)
+    z = (x * y).tanh()
+    z.backward()
+    assert x.grad != 0.0
+    z.zero_grad()
+    assert (x.grad, y.grad, z.grad) == (0.0, 0.0, 0.0)
+
+
+def test_leaf_grad_starts_at_zero_and_unreached_nodes_keep_it():
+    x, unused = Value(1.0), Value(5.0)
+    assert x.grad == 0.0
+    (x * 2).backward()
+    assert unused.grad == 0.0
+
+
+def test_million_node_chain_at_default_recursion_limit():
+    assert sys.getrecursionlimit() <= 1000 + 100  # pytest may add a little; far below the depth
+    x = Value(0.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    y.backward()
+    assert y.data == 1_000_000.0
+    assert x.grad == 1.0
+    y.zero_grad()
+    assert x.grad == 0.0
+    del y  # freeing a deep chain must not overflow the C stack either
+
+
+def test_doubling_graph_visits_nodes_not_paths():
+    # 30 levels of y = y + y: 2**30 paths from output to x, but only 31 nodes.
+    x = Value(1.0)
+    y = x
+    for _ in range(30):
+        y = y + y
+    y.backward()
+    assert y.data == 2.0**30
+    assert x.grad == 2.0**30
+
+
+def test_creation_numbers_increase():
+    a = Value(1.0)
+    b = a * 2
+    c = b.exp()
+    assert a.serial < b.serial < c.serial
+
+
+def test_equality_and_hash_are_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a != b
+    assert a == a  # noqa: PLR0124
+    assert len({a, b, a}) == 2
+    assert {a: 1}[a] == 1
+
+
+def test_comparisons_use_data():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and a <= b and b > a and b >= a
+    assert a < 1.5 and 2.5 > b
+    assert isinstance(a < b, bool)
+
+
+def test_dot_and_sum_are_single_nodes():
+    w = [Value(0.5), Value(-1.0)]
+    x = [Value(2.0), Value(3.0)]
+    b = Value(0.25)
+    a = autodiff.dot(w, x, b)
+    assert a.op == "dot"
+    assert a.parents == (*w, *x, b)
+    assert a.data == 0.5 * 2 - 3 + 0.25
+    a.backward()
+    assert [p.grad for p in (*w, *x, b)] == [2.0, 3.0, 0.5, -1.0, 1.0]
+    s = autodiff.sum([w[0], 2.0, x[1]])
+    assert s.parents == (w[0], x[1])
+    assert s.data == 5.5
+
+
+def test_dot_with_numbers_and_without_bias():
+    w = [Value(0.5), Value(-1.0)]
+    a = autodiff.dot(w, [2.0, 3.0])
+    assert a.parents == tuple(w)
+    assert a.local_grads == (2.0, 3.0)
+    assert autodiff.dot([1, 2], [3, 4], 5) == 16.0
+    assert autodiff.sum([1, 2, 3]) == 6.0
+
+
+def test_numpy_scalars_are_numbers():
+    np = pytest.importorskip("numpy")
+    x = Value(np.float64(2.0))
+    assert type(x.data) is float
+    y = np.float64(3.0) * x
+    assert isinstance(y, Value)
+    assert y.op == "3 *"
+    z = x + np.int64(2)
+    assert z.data == 4.0

@@ -1,0 +1,82 @@
+"""no_grad, detach and detect_anomaly."""
+
+import math
+
+import pytest
+
+import autodiff
+from autodiff import Value
+
+
+def test_no_grad_makes_plain_leaves():
+    x = Value(2.0)
+    with autodiff.no_grad():
+        y = (x * 3 + 1).tanh()
+        z = autodiff.dot([x], [x], 1.0)
+    assert y.op == "" and y.parents == () and y.local_grads == ()
+    assert y.data == pytest.approx(math.tanh(7.0))
+    assert z.parents == () and z.data == 5.0
+    y.backward()
+    assert x.grad == 0.0
+
+
+def test_no_grad_restores_recording_even_after_an_error():
+    x = Value(2.0)
+    with pytest.raises(ValueError), autodiff.no_grad():
+        Value(-1.0).log()
+    assert (x * x).parents == (x, x)
+
+
+def test_no_grad_nests():
+    x = Value(1.0)
+    with autodiff.no_grad():
+        with autodiff.no_grad():
+            pass
+        assert (x + 1).parents == ()
+    assert (x + 1).parents == (x,)
+
+
+def test_detach_is_a_leaf_with_same_data_and_label():
+    x = Value(2.0, label="x")
+    y = (x * x).detach()
+    assert (y.data, y.parents, y.op) == (4.0, (), "")
+    z = x * 2
+    z.label = "z"
+    assert z.detach().label == "z"
+    (y * x).backward()
+    assert x.grad == 4.0
+
+
+def test_anomaly_in_forward_value_names_op_inputs_and_labels():
+    x = Value(1000.0, label="big")
+    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError) as caught:
+        x.exp()
+    message = str(caught.value)
+    assert "'exp'" in message and "1000.0" in message and "big" in message and "inf" in message
+
+
+def test_anomaly_in_local_derivative():
+    x = Value(0.0, label="x")
+    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError, match=r"sqrt.*local derivative inf"):
+        x.sqrt()
+
+
+def test_anomaly_in_backward_adjoint():
+    x = Value(1.0, label="x")
+    with autodiff.detect_anomaly():
+        y = x * 1e10
+        with pytest.raises(FloatingPointError, match=r"adjoint inf.*'x'"):
+            y.backward(1e300)
+
+
+def test_anomaly_in_custom_primitive():
+    x = Value(1.0)
+    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError, match="myop"):
+        Value(1.0, parents=(x,), local_grads=(math.nan,), op="myop")
+
+
+def test_without_anomaly_mode_ieee_values_flow():
+    x = Value(1000.0)
+    y = x.exp()
+    assert y.data == math.inf
+    assert math.isnan((y - y).data)

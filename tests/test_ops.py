@@ -1,0 +1,207 @@
+"""Every primitive in the rule table: its value against `math`, its local derivatives against
+central finite differences, and the same rule seen through Value, Dual and the module functions."""
+
+import math
+
+import pytest
+
+import autodiff
+from autodiff import Dual, Value, ops
+
+# The reference value of each primitive, written straight from its definition with `math`.
+REFERENCE = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: math.pow(a, b),
+    "neg": lambda x: -x,
+    "pos": lambda x: x,
+    "abs": lambda x: math.fabs(x),
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tanh": lambda x: (math.exp(x) - math.exp(-x)) / (math.exp(x) + math.exp(-x)),
+    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
+    "relu": lambda x: max(x, 0.0),
+    "softplus": lambda x: math.log(1.0 + math.exp(x)),
+    "dot": lambda w1, w2, x1, x2, b: w1 * x1 + w2 * x2 + b,
+    "sum": lambda *vs: math.fsum(vs),
+}
+
+# Points per primitive, away from kinks (relu, abs at 0) and poles (log, sqrt at 0, division by 0).
+POINTS = {
+    "+": [(1.5, -0.25), (-3.0, 7.0)],
+    "-": [(1.5, -0.25), (-3.0, 7.0)],
+    "*": [(1.5, -0.25), (-3.0, 7.0)],
+    "/": [(1.5, -0.25), (-3.0, 7.0), (0.3, 2.5)],
+    "**": [(1.7, 2.3), (2.0, 3.0), (0.5, -1.5), (3.0, 0.5)],
+    "neg": [(0.7,), (-2.0,)],
+    "pos": [(0.7,), (-2.0,)],
+    "abs": [(0.7,), (-2.0,)],
+    "exp": [(0.0,), (1.3,), (-4.0,)],
+    "log": [(0.2,), (1.0,), (30.0,)],
+    "sqrt": [(0.04,), (1.0,), (9.0,)],
+    "sin": [(0.0,), (1.1,), (-2.5,)],
+    "cos": [(0.0,), (1.1,), (-2.5,)],
+    "tanh": [(0.0,), (0.8,), (-2.2,)],
+    "sigmoid": [(0.0,), (2.0,), (-3.5,)],
+    "relu": [(0.6,), (-0.6,), (4.0,)],
+    "softplus": [(0.0,), (3.0,), (-2.0,)],
+    "dot": [(0.5, -1.2, 2.0, 0.3, 0.1), (-2.0, 0.7, -0.4, 1.5, -3.0)],
+    "sum": [(1.0, -2.0, 0.5), (0.1, 0.2)],
+}
+
+TABLE = sorted(ops.PRIMITIVES)
+CASES = [(name, point) for name in TABLE for point in POINTS[name]]
+
+
+def central_difference(function, args, k, h=1e-6):
+    """∂function/∂args[k] by (8.25), with the step scaled to the size of the argument."""
+    step = h * max(1.0, abs(args[k]))
+    up = list(args)
+    down = list(args)
+    up[k] += step
+    down[k] -= step
+    return (function(*up) - function(*down)) / (2 * step)
+
+
+def test_every_primitive_has_a_reference_and_points():
+    assert set(REFERENCE) == set(ops.PRIMITIVES)
+    assert set(POINTS) == set(ops.PRIMITIVES)
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_value_matches_math(name, point):
+    prim = ops.PRIMITIVES[name]
+    assert prim.value(*point) == pytest.approx(REFERENCE[name](*point), rel=1e-14, abs=1e-15)
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_local_grads_match_central_differences(name, point):
+    prim = ops.PRIMITIVES[name]
+    out = prim.value(*point)
+    local_grads = prim.local_grads(*point, out)
+    assert len(local_grads) == len(point)
+    for k, local in enumerate(local_grads):
+        numeric = central_difference(prim.value, point, k)
+        # Central differences are accurate to O(h²) plus rounding ~ ε|f|/h ≈ 1e-10 |f| here.
+        assert local == pytest.approx(numeric, rel=1e-6, abs=1e-8 * (1.0 + abs(out))), k
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_value_node_records_the_table_rule(name, point):
+    prim = ops.PRIMITIVES[name]
+    inputs = [Value(x) for x in point]
+    node = Value._apply(prim, tuple(inputs))
+    assert node.data == prim.value(*point)
+    assert node.parents == tuple(inputs)
+    assert node.local_grads == pytest.approx(prim.local_grads(*point, node.data))
+    assert node.op == name
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_dual_tangent_is_the_local_derivative(name, point):
+    prim = ops.PRIMITIVES[name]
+    out = prim.value(*point)
+    local_grads = prim.local_grads(*point, out)
+    for k in range(len(point)):
+        duals = [Dual(x, 1.0 if i == k else 0.0) for i, x in enumerate(point)]
+        result = Dual._apply(prim, tuple(duals))
+        assert result.primal == out
+        assert result.tangent == pytest.approx(local_grads[k], rel=1e-15)
+
+
+@pytest.mark.parametrize("prim", ops.FUNCTIONS, ids=lambda prim: prim.name)
+def test_function_is_method_and_module_function(prim):
+    x = POINTS[prim.name][-1][0]
+    function = getattr(autodiff, prim.name)
+    assert function(x) == prim.value(x)
+    assert isinstance(function(x), float)
+    node = function(Value(x))
+    assert isinstance(node, Value)
+    assert node.data == prim.value(x)
+    assert getattr(Value(x), prim.name)().data == prim.value(x)
+    dual = function(Dual(x, 1.0))
+    assert isinstance(dual, Dual)
+    assert dual.tangent == prim.local_grads(x, prim.value(x))[0]
+    assert function.__doc__ == prim.doc
+    assert prim.doc and "d/dx" in prim.doc
+
+
+def test_operators_are_the_table_entries():
+    a, b = Value(1.5), Value(-0.5)
+    cases = {
+        "+": a + b,
+        "-": a - b,
+        "*": a * b,
+        "/": a / b,
+        "**": Value(2.0) ** a,
+        "neg": -a,
+        "pos": +a,
+        "abs": abs(b),
+    }
+    for name, node in cases.items():
+        assert node.op == name
+        assert node._rule is ops.PRIMITIVES[name]
+
+
+def test_pow_gradients_at_special_points():
+    # d/dy x**y at x = 0 is 0 (PyTorch's convention); d/dx of x**0 is 0.
+    x, y = Value(0.0), Value(2.0)
+    (x**y).backward()
+    assert (x.grad, y.grad) == (0.0, 0.0)
+    base = Value(3.0)
+    (base**0).backward()
+    assert base.grad == 0.0
+    # A negative base with an integer exponent is fine; its slope in the base is y x^(y-1).
+    neg = Value(-2.0)
+    (neg**3).backward()
+    assert neg.grad == 12.0
+
+
+def test_kink_conventions_follow_pytorch():
+    for function in (Value.relu, abs):
+        x = Value(0.0)
+        function(x).backward()
+        assert x.grad == 0.0
+
+
+def test_sqrt_slope_at_zero_is_infinite_not_an_error():
+    x = Value(0.0)
+    y = x.sqrt()
+    assert y.data == 0.0
+    assert y.local_grads == (math.inf,)
+
+
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "softplus", "tanh"])
+@pytest.mark.parametrize("x", [-1e308, -1000.0, -710.0, 710.0, 1000.0, 1e308])
+def test_no_overflow_error_for_finite_inputs(name, x):
+    prim = ops.PRIMITIVES[name]
+    out = prim.value(x)
+    grads = prim.local_grads(x, out)
+    node = getattr(Value(x), name)()
+    node.backward()
+    assert not math.isnan(out)
+    assert not math.isnan(grads[0])
+
+
+def test_stable_forms_keep_their_precision():
+    assert autodiff.sigmoid(-745.0) > 0.0  # exp(-745) is the last subnormal; 1/(1+e^745) is 0
+    assert autodiff.sigmoid(40.0) == 1.0
+    assert autodiff.softplus(1000.0) == 1000.0
+    assert autodiff.softplus(-1000.0) == 0.0
+    assert autodiff.softplus(-30.0) == pytest.approx(math.exp(-30.0), rel=1e-12)
+    assert autodiff.exp(1000.0) == math.inf
+
+
+def test_pow_overflows_to_infinity_like_ieee():
+    assert (Value(1e200) ** 2).data == math.inf
+    assert (Value(-1e200) ** 3).data == -math.inf
+    assert (2.0 ** Value(5000.0)).data == math.inf
+
+
+def test_relu_of_nan_is_nan():
+    assert math.isnan(autodiff.relu(math.nan))
