@@ -231,6 +231,8 @@ def format_number(x: float) -> str:
 
 
 _new_value = object.__new__
+_ONLY_VALUES = {Value}
+_ONLY_FLOATS = {float}
 
 
 def _node(data: float, prim: Primitive, parents: tuple, local_grads: tuple, inputs: tuple) -> Value:
@@ -264,7 +266,7 @@ def _unary(prim: Primitive, x: Value) -> Value:
 def _binary(prim: Primitive, left: Any, right: Any) -> Value:
     """The node for prim(left, right); the fast path of `_apply` when both are Values."""
     if type(left) is not Value or type(right) is not Value:
-        return _apply(prim, (left, right))
+        return _apply(prim, (left, right))  # a folded constant, or NotImplemented
     a = left.data
     b = right.data
     data = prim.value(a, b)
@@ -272,29 +274,35 @@ def _binary(prim: Primitive, left: Any, right: Any) -> Value:
     return _node(data, prim, inputs, prim.local_grads(a, b, data), inputs)
 
 
+def _apply_to_values(prim: Primitive, inputs: tuple) -> Value:
+    """The node for prim(*inputs) when every input is a Value."""
+    args = [x.data for x in inputs]
+    data = prim.value(*args)
+    return _node(data, prim, inputs, prim.local_grads(*args, data), inputs)
+
+
 def _apply(prim: Primitive, inputs: tuple) -> Value:
     """Make the one node for prim(*inputs); a number among the inputs is a folded constant."""
+    if set(map(type, inputs)) == _ONLY_VALUES:  # the common case: every input is a node
+        return _apply_to_values(prim, inputs)
     # 1. Primal values of the inputs; numbers are constants and do not become parents.
-    args = []
-    for x in inputs:
-        if isinstance(x, Value):
-            args.append(x.data)
-        elif is_real(x):
-            args.append(float(x))
-        else:
-            return NotImplemented
+    is_parent = [isinstance(x, Value) for x in inputs]
+    args = [x.data if keep else x for x, keep in zip(inputs, is_parent)]
+    if not set(map(type, args)) <= _ONLY_FLOATS:  # ints, bools, numpy scalars or non-numbers
+        for k, arg in enumerate(args):
+            if not is_real(arg):
+                return NotImplemented
+            args[k] = float(arg)
     data = prim.value(*args)
     # 2. Local derivatives ∂out/∂input, kept only for the inputs that are Values.
     local_grads = prim.local_grads(*args, data)
-    parents = tuple(x for x in inputs if isinstance(x, Value))
-    if len(parents) == len(inputs):
-        return _node(data, prim, parents, local_grads, parents)
-    local_grads = tuple(g for x, g in zip(inputs, local_grads) if isinstance(x, Value))
-    return _node(data, prim, parents, local_grads, tuple(map(_data_or_self, inputs)))
-
-
-def _data_or_self(x: Any) -> Any:
-    return x if isinstance(x, Value) else float(x)
+    return _node(
+        data,
+        prim,
+        tuple([x for x, keep in zip(inputs, is_parent) if keep]),
+        tuple([g for g, keep in zip(local_grads, is_parent) if keep]),
+        tuple([x if keep else a for x, a, keep in zip(inputs, args, is_parent)]),
+    )
 
 
 def differentiable_grads(node: Value) -> tuple:
@@ -326,20 +334,26 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - the package's own sum, us
 
 def _apply_any(prim: Primitive, inputs: tuple) -> Any:
     """Apply an n-ary primitive to numbers (a float), Values (a node) or Duals (a Dual)."""
-    kinds = {type(x) for x in inputs if not is_real(x)}
+    types = set(map(type, inputs))
+    if types == _ONLY_VALUES:
+        return _apply_to_values(prim, inputs)
+    kinds = {kind for kind in types if hasattr(kind, "_apply")}
     if not kinds:
-        return prim.value(*map(float, inputs))
+        return prim.value(*map(_real, inputs))
     if len(kinds) > 1:
-        names = ", ".join(sorted(kind.__name__ for kind in kinds))
+        names = " and ".join(sorted(kind.__name__ for kind in kinds))
         raise TypeError(f"{prim.name}: cannot mix {names} in one operation")
-    (kind,) = kinds
-    apply = getattr(kind, "_apply", None)
-    if apply is None:
-        raise TypeError(f"{prim.name}: unsupported operand type {kind.__name__}")
-    result = apply(prim, inputs)
+    result = kinds.pop()._apply(prim, inputs)
     if result is NotImplemented:
-        raise TypeError(f"{prim.name}: unsupported operand type in {inputs!r}")
+        bad = next(x for x in inputs if not is_real(x) and not hasattr(type(x), "_apply"))
+        raise TypeError(f"{prim.name}: unsupported operand type {type(bad).__name__}")
     return result
+
+
+def _real(x: Any) -> float:
+    if not is_real(x):
+        raise TypeError(f"expected a real number, not {type(x).__name__}")
+    return float(x)
 
 
 # --- walking the graph -------------------------------------------------------------------
@@ -348,13 +362,22 @@ def _apply_any(prim: Primitive, inputs: tuple) -> Any:
 def ancestors(output: Value) -> list[Value]:
     """`output` and every node it depends on, in creation order (a topological order)."""
     seen = {output}
+    found = [output]
     stack = [output]
     while stack:  # iterative depth-first search: no recursion limit, each node visited once
         for parent in stack.pop().parents:
             if parent not in seen:
                 seen.add(parent)
+                found.append(parent)
                 stack.append(parent)
-    return sorted(seen, key=attrgetter("serial"))
+    # Found from the output backwards, the list is nearly in reverse creation order already,
+    # which makes this sort close to linear.
+    found.reverse()
+    found.sort(key=_creation_number)
+    return found
+
+
+_creation_number = attrgetter("serial")
 
 
 def adjoints(output: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
