@@ -4,24 +4,44 @@
 mode. The functions below work on Values, Duals and plain numbers alike.
 """
 
+from .check import fd_error_curve, gradcheck, numerical_grad, plot_fd_error_curve
+from .draw import backward_steps, draw_dot, show_backward
 from .dual import Dual
+from .functional import gradients, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .ops import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from .trace import trace
 from .value import Value, detect_anomaly, dot, no_grad, sum
 
 __all__ = [
     "Dual",
     "Value",
+    "backward_steps",
     "cos",
     "detect_anomaly",
     "dot",
+    "draw_dot",
     "exp",
+    "fd_error_curve",
+    "grad",
+    "gradcheck",
+    "gradients",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "jvp",
     "log",
     "no_grad",
+    "numerical_grad",
+    "plot_fd_error_curve",
     "relu",
+    "show_backward",
     "sigmoid",
     "sin",
     "softplus",
     "sqrt",
     "sum",
     "tanh",
+    "trace",
+    "value_and_grad",
+    "vjp",
 ]

@@ -250,14 +250,16 @@ def is_real(x: Any) -> bool:
 
 
 def _function(prim: Primitive) -> Callable[[Any], Any]:
-    """The module-level function for `prim`: a number gives a float, a Value or Dual its own kind."""
+    """The module function for `prim`: a number gives a float, a Value or Dual its own kind."""
 
     def function(x: Any) -> Any:
         if is_real(x):
             return prim.value(float(x))
         apply = getattr(type(x), "_apply", None)
         if apply is None:
-            raise TypeError(f"{prim.name}() takes a Value, a Dual or a real number, not {type(x).__name__}")
+            raise TypeError(
+                f"{prim.name}() takes a Value, a Dual or a real number, not {type(x).__name__}"
+            )
         return apply(prim, (x,))
 
     function.__name__ = function.__qualname__ = prim.name

@@ -78,17 +78,23 @@ class Value:
 
     def _init_custom(self, parents: tuple, local_grads: tuple, op: str) -> None:
         """A user-defined primitive: parents and local derivatives given directly."""
+        if not isinstance(op, str):
+            raise TypeError(f"op must be a str, not {type(op).__name__}")
+        op = op or "custom"  # "" is reserved for leaves
         if len(parents) != len(local_grads):
             raise ValueError(
                 f"custom op {op!r}: {len(parents)} parents but {len(local_grads)} local_grads"
             )
         for parent in parents:
             if not isinstance(parent, Value):
-                raise ValueError(f"custom op {op!r}: parents must be Values, got {type(parent).__name__}")
+                raise ValueError(
+                    f"custom op {op!r}: parents must be Values, got {type(parent).__name__}"
+                )
         for local in local_grads:
             if not isinstance(local, Value) and not is_real(local):
                 raise ValueError(
-                    f"custom op {op!r}: local_grads must be numbers or Values, got {type(local).__name__}"
+                    f"custom op {op!r}: local_grads must be numbers or Values, "
+                    f"got {type(local).__name__}"
                 )
         given_values = all(isinstance(local, Value) for local in local_grads)
         if not _Mode.recording:
@@ -103,7 +109,7 @@ class Value:
 
     @property
     def op(self) -> str:
-        """The operation that made this node, with folded constants (`"*"`, `"+ 2"`); "" for a leaf."""
+        """The operation that made this node, constants shown (`"*"`, `"+ 2"`); "" for a leaf."""
         rule = self._rule
         if rule is None:
             return ""
@@ -179,7 +185,7 @@ class Value:
     # --- the reverse pass ------------------------------------------------------------------
 
     def backward(self, grad: float = 1.0) -> None:
-        """Seed this node's adjoint with `grad` and add v̄_j ∂v_j/∂v_i into every ancestor's `grad`."""
+        """Seed this node's adjoint with `grad`; add v̄_j ∂v_j/∂v_i into every ancestor's `grad`."""
         if not is_real(grad):
             raise TypeError(f"backward grad must be a real number, not {type(grad).__name__}")
         for node, adjoint in adjoints(self, float(grad)).items():
@@ -320,7 +326,7 @@ def differentiable_grads(node: Value) -> tuple:
 
 
 def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Any:
-    """Σ_i w_i x_i + b as one node, local derivatives x_i, w_i and 1: Bishop's pre-activation (8.5)."""
+    """Σ_i w_i x_i + b as one node with local derivatives x_i, w_i, 1: a pre-activation (8.5)."""
     weights, inputs = tuple(weights), tuple(inputs)
     if len(weights) != len(inputs):
         raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
@@ -422,7 +428,7 @@ def no_grad() -> Iterator[None]:
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Inside, the first NaN or infinity produced by an op or a backward pass raises FloatingPointError."""
+    """Inside, the first NaN or inf from an op or a backward pass raises FloatingPointError."""
     previous = _Mode.detect_anomaly
     _Mode.detect_anomaly = True
     try:

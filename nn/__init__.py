@@ -1,1 +1,17 @@
 """The textbook network on top of autodiff: modules, losses, optimisers, data, Algorithm 8.1."""
+
+from . import datasets, losses, textbook
+from .curvature import exact_hessian, outer_product_hessian
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    mse,
+    sse,
+)
+from .module import MLP, Layer, Module, Neuron
+from .optim import SGD, Adam
+from .training import History, evaluate, train
+
+from .draw import draw_network

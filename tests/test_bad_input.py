@@ -130,3 +130,10 @@ def test_attribute_typos_raise():
         Value(1.0).gard  # noqa: B018
     with pytest.raises(AttributeError):
         Value(1.0).gard = 2.0
+
+
+def test_custom_primitive_names():
+    x = Value(1.0)
+    assert Value(2.0, parents=(x,), local_grads=(1.0,)).op == "custom"
+    with pytest.raises(TypeError, match="op must be a str"):
+        Value(2.0, parents=(x,), local_grads=(1.0,), op=3)

@@ -57,7 +57,10 @@ def test_anomaly_in_forward_value_names_op_inputs_and_labels():
 
 def test_anomaly_in_local_derivative():
     x = Value(0.0, label="x")
-    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError, match=r"sqrt.*local derivative inf"):
+    with (
+        autodiff.detect_anomaly(),
+        pytest.raises(FloatingPointError, match=r"sqrt.*local derivative inf"),
+    ):
         x.sqrt()
 
 

@@ -1,0 +1,305 @@
+"""Whole-function transforms: gradients, grad, value_and_grad, jacobian, hessian, hvp, jvp, vjp.
+
+Each transform calls the user's `f` with Values (reverse mode, Bishop 8.2.2) or with Duals
+(forward mode, 8.2.1) and reads the derivatives off one pass per row or column. When the
+arguments are Values already, or another transform is running `f`, the derivatives are returned
+as Values built with `create_graph=True`, so transforms nest: `grad(grad(f))` is f''.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from .dual import Dual
+from .ops import is_real
+from .value import Value, adjoints, dot
+
+Argnums = int | tuple[int, ...]
+
+
+# --- gradients: one reverse pass -----------------------------------------------------------
+
+
+def gradients(output: Any, inputs: Sequence[Value], create_graph: bool = False) -> list:
+    """[∂output/∂x for x in inputs] by one reverse pass; 0.0 where unreached; no `.grad` touched."""
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"gradients: inputs must be a list or tuple of Values, not {_kind(inputs)}")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"gradients: inputs[{i}] must be a Value, not {_kind(x)}")
+    if isinstance(output, Value):
+        table = adjoints(output, 1.0, create_graph)
+        result = [table.get(x, 0.0) for x in inputs]
+    elif is_real(output):
+        result = [0.0] * len(inputs)  # a constant output depends on nothing
+    else:
+        raise TypeError(f"gradients: output must be a Value or a real number, not {_kind(output)}")
+    if not create_graph:
+        return result
+    # NOTE: an adjoint that met only constant local derivatives (d(x + y)/dx = 1) is a float; it
+    # becomes a constant leaf, so a caller asking for a graph always gets Values back.
+    return [g if isinstance(g, Value) else Value(g) for g in result]
+
+
+# --- how every reverse-mode transform calls f ----------------------------------------------
+
+
+class _Nesting:
+    """How many reverse-mode transforms are running their `f` right now (0 outside any)."""
+
+    depth = 0
+
+
+@contextlib.contextmanager
+def _running_f() -> Iterator[None]:
+    _Nesting.depth += 1
+    try:
+        yield
+    finally:
+        _Nesting.depth -= 1
+
+
+def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]:
+    """The arguments to call f with, the Values to differentiate by, and whether to build graphs."""
+    # 1. Derivatives must be Values (create_graph) when the arguments are Values in a graph, or
+    #    when an enclosing transform is running: f may then use its Values through a closure.
+    nested = _Nesting.depth > 0 or any(isinstance(x, Value) for x in args)
+    # 2. Every number becomes a leaf, so f may call Value methods on any of its arguments;
+    #    other objects (data, options) that are not differentiated pass through unchanged.
+    call_args = [Value(x) if is_real(x) else x for x in args]
+    for i in argnums:
+        x = args[i]
+        if isinstance(x, Value):
+            # 3. NOTE: a node of its own for each argument (+x is the identity), so that
+            #    f(y, y) still has one partial derivative per argument, not their sum.
+            call_args[i] = +x
+        elif not is_real(x):
+            raise TypeError(f"argument {i} must be a real number or a Value, not {_kind(x)}")
+    return call_args, [call_args[i] for i in argnums], nested
+
+
+def _call(f: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """f(*args), marked as running inside a transform so that inner transforms build graphs."""
+    with _running_f():
+        return f(*args)
+
+
+def _outputs(name: str, out: Any, kind: type) -> tuple[list, bool]:
+    """f's result as a list of outputs, and whether f returned a single one (not a list/tuple)."""
+    single = not isinstance(out, (list, tuple))
+    outputs = [out] if single else list(out)
+    for k, y in enumerate(outputs):
+        if not (isinstance(y, kind) or is_real(y)):
+            which = "" if single else f" item {k} of"
+            raise TypeError(
+                f"{name}: f must return a {kind.__name__} or a real number (or a list/tuple of "
+                f"them), but returned{which} {_kind(y)}"
+            )
+    return outputs, single
+
+
+def _single_output(name: str, out: Any) -> Any:
+    outputs, single = _outputs(name, out, Value)
+    if not single:
+        raise TypeError(
+            f"{name}: f must return one Value or number, not a {_kind(out)}; use jacobian"
+        )
+    return outputs[0]
+
+
+def _result(y: Any, nested: bool) -> Any:
+    """An output as the caller gets it: a Value when nested (a number as a leaf), else a float."""
+    if nested:
+        return y if isinstance(y, Value) else Value(y)
+    return y.data if isinstance(y, Value) else float(y)
+
+
+def _argnums(argnums: Any) -> tuple[int, ...]:
+    items = argnums if isinstance(argnums, tuple) else (argnums,)
+    for i in items:
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise TypeError(f"argnums must be an int or a tuple of ints, not {argnums!r}")
+        if i < 0:
+            raise ValueError(f"argnums must be non-negative, got {i}")
+    if not items:
+        raise ValueError("argnums must name at least one argument")
+    if len(set(items)) != len(items):
+        raise ValueError(f"argnums has a repeated index: {argnums!r}")
+    return items
+
+
+def _check_range(argnums: tuple[int, ...], count: int) -> None:
+    for i in argnums:
+        if i >= count:
+            raise ValueError(f"argnums {i} is out of range: f was called with {count} arguments")
+
+
+# --- gradients of scalar functions -----------------------------------------------------------
+
+
+def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., tuple]:
+    """x ↦ (f(x), ∂f/∂x_i for i in argnums): one forward and one reverse pass."""
+    indices = _argnums(argnums)
+
+    def value_and_grad_f(*args: Any) -> tuple:
+        _check_range(indices, len(args))
+        call_args, inputs, nested = _lift(args, indices)
+        output = _single_output("grad", _call(f, call_args))
+        derivatives = gradients(output, inputs, create_graph=nested)
+        value = _result(output, nested)
+        return value, (derivatives[0] if isinstance(argnums, int) else tuple(derivatives))
+
+    return value_and_grad_f
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """x ↦ ∂f/∂x_i: a float for an int argnums, a tuple for a tuple (Values when nested)."""
+    gradient = value_and_grad(f, argnums)
+
+    def grad_f(*args: Any) -> Any:
+        return gradient(*args)[1]
+
+    return grad_f
+
+
+# --- Jacobians and Hessians ------------------------------------------------------------------
+
+
+def jacobian(f: Callable[..., Any], mode: str = "reverse") -> Callable[..., list]:
+    """x ↦ J with J[k][i] = ∂y_k/∂x_i (Bishop (8.26)), by K reverse or D forward passes.
+
+    `mode="reverse"` runs f once and one backward pass per output row: K passes, the winner when
+    K ≪ D (an error function of many weights). `mode="forward"` runs f once per input with the
+    tangent seed e_i and reads a column off the Duals: D passes and no graph stored, the winner
+    when K ≫ D (Bishop 8.2.1). Both give the same numbers. A function returning one output gives
+    a flat list of D derivatives; a list/tuple of K outputs gives a K x D nested list.
+    """
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"jacobian: mode must be 'reverse' or 'forward', not {mode!r}")
+
+    def jacobian_f(*xs: Any) -> list:
+        if not xs:
+            raise ValueError("jacobian: f needs at least one argument to differentiate by")
+        if mode == "forward":
+            return _forward_jacobian(f, xs)
+        call_args, inputs, nested = _lift(xs, range(len(xs)))
+        outputs, single = _outputs("jacobian", _call(f, call_args), Value)
+        rows = [gradients(y, inputs, create_graph=nested) for y in outputs]
+        return rows[0] if single else rows
+
+    return jacobian_f
+
+
+def _forward_jacobian(f: Callable[..., Any], xs: tuple) -> list:
+    """The Jacobian column by column: pass i seeds the tangents with the unit vector e_i."""
+    _check_reals("jacobian(mode='forward')", "arguments", xs)
+    columns = []
+    for i in range(len(xs)):
+        seed = [1.0 if j == i else 0.0 for j in range(len(xs))]
+        _, column, single = _push_forward("jacobian", f, xs, seed)
+        columns.append(column)
+    if single:
+        return [column[0] for column in columns]
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def hessian(f: Callable[..., Any]) -> Callable[..., list]:
+    """x ↦ H with H[i][j] = ∂²f/∂x_i∂x_j: the Jacobian of the gradient, D + 1 reverse passes."""
+
+    def hessian_f(*xs: Any) -> list:
+        if not xs:
+            raise ValueError("hessian: f needs at least one argument to differentiate by")
+        every = tuple(range(len(xs)))
+        return jacobian(grad(f, argnums=every))(*xs)
+
+    return hessian_f
+
+
+def hvp(f: Callable[..., Any], xs: Sequence[Any], v: Sequence[Any]) -> list:
+    """H v = ∇(vᵀ∇f) at xs in O(W), without forming H (Pearlmutter; Bishop 8.1.6).
+
+    Reverse-over-reverse: a first reverse pass with `create_graph=True` gives ∇f as Values, one
+    `dot` node forms the scalar vᵀ∇f, and a second reverse pass differentiates it. Both passes walk
+    graphs of O(W) nodes, so the cost is a few gradient evaluations. Bishop describes the other
+    hybrid, forward over reverse; it needs dual numbers whose parts are graph nodes, while Dual
+    holds floats, and reverse-over-reverse reuses the same create_graph pass as `grad(grad(f))`.
+    """
+    xs = _sequence("hvp", "xs", xs)
+    v = _sequence("hvp", "v", v)
+    if len(v) != len(xs):
+        raise ValueError(f"hvp: v has {len(v)} entries but xs has {len(xs)}")
+    if not xs:
+        raise ValueError("hvp: xs must hold at least one input")
+    _check_reals("hvp", "v", v)
+    every = tuple(range(len(xs)))
+    gradient = grad(f, argnums=every)
+
+    def directional(*ys: Any) -> Any:
+        return dot(v, gradient(*ys))  # vᵀ∇f(y), a Value in the graph of the first reverse pass
+
+    return list(grad(directional, argnums=every)(*xs))
+
+
+# --- forward and reverse products with vectors -----------------------------------------------
+
+
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+    """(f(x), J ẋ) by one forward pass with Duals x + ẋ·ε (Bishop (8.57)); no graph is stored."""
+    primals = _sequence("jvp", "primals", primals)
+    tangents = _sequence("jvp", "tangents", tangents)
+    if len(tangents) != len(primals):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    _check_reals("jvp", "primals", primals)
+    _check_reals("jvp", "tangents", tangents)
+    values, output_tangents, single = _push_forward("jvp", f, primals, tangents)
+    if single:
+        return values[0], output_tangents[0]
+    return values, output_tangents
+
+
+def _push_forward(name: str, f: Callable[..., Any], primals: Sequence, tangents: Sequence) -> tuple:
+    """One forward-mode pass: the outputs' primals and tangents, and whether f returned one."""
+    out = f(*(Dual(x, t) for x, t in zip(primals, tangents, strict=True)))
+    outputs, single = _outputs(name, out, Dual)
+    values = [y.primal if isinstance(y, Dual) else float(y) for y in outputs]
+    output_tangents = [y.tangent if isinstance(y, Dual) else 0.0 for y in outputs]
+    return values, output_tangents, single
+
+
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], list]]:
+    """(f(x), w ↦ Jᵀw): f runs once; each call of the returned function is one reverse pass."""
+    call_args, inputs, nested = _lift(primals, range(len(primals)))
+    outputs, single = _outputs("vjp", _call(f, call_args), Value)
+
+    def vjp_fn(cotangents: Any) -> list:
+        """[Σ_k w_k ∂y_k/∂x_i for each input i]; w is a number for a function with one output."""
+        weights = [cotangents] if single else _sequence("vjp_fn", "cotangents", cotangents)
+        if len(weights) != len(outputs):
+            raise ValueError(f"vjp_fn: {len(weights)} cotangents for {len(outputs)} outputs")
+        _check_reals("vjp_fn", "cotangents", weights)
+        # One dot node Σ_k w_k y_k, so all K outputs share a single reverse pass.
+        return gradients(dot(weights, outputs), inputs, create_graph=nested)
+
+    values = [_result(y, nested) for y in outputs]
+    return (values[0] if single else values), vjp_fn
+
+
+# --- input checks ----------------------------------------------------------------------------
+
+
+def _kind(x: Any) -> str:
+    return type(x).__name__
+
+
+def _sequence(name: str, what: str, items: Any) -> tuple:
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{name}: {what} must be a list or tuple, not {_kind(items)}")
+    return tuple(items)
+
+
+def _check_reals(name: str, what: str, items: Sequence[Any]) -> None:
+    for i, x in enumerate(items):
+        if not is_real(x):
+            raise TypeError(f"{name}: {what}[{i}] must be a real number, not {_kind(x)}")

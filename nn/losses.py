@@ -1,0 +1,103 @@
+"""Per-data-point error functions E_n (Bishop (8.1)); sum or average them over a data set yourself.
+
+Each takes the model's output as the model returns it (a Value, or a list of Values) and a target,
+and returns a Value (a float for plain numbers). They are compositions of engine primitives with no derivative rules of their
+own, written in forms that cannot overflow for any finite input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import autodiff
+from autodiff import Value
+from autodiff.ops import is_real
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
+def _as_list(output: Any) -> list[Any]:
+    return list(output) if isinstance(output, (list, tuple)) else [output]
+
+
+def _single(output: Any, loss: str) -> Any:
+    """The one output of a binary classifier: a Value, or a list holding one Value."""
+    outputs = _as_list(output)
+    if len(outputs) != 1:
+        raise ValueError(f"{loss} takes one output, got {len(outputs)}")
+    return outputs[0]
+
+
+def _pairs(output: Any, target: Any, loss: str) -> list[tuple[Any, Any]]:
+    """(y_k, t_k) for each output, checking that outputs and targets have the same length."""
+    outputs, targets = _as_list(output), _as_list(target)
+    if len(outputs) != len(targets):
+        raise ValueError(f"{loss}: {len(outputs)} outputs but {len(targets)} targets")
+    return list(zip(outputs, targets))
+
+
+def _binary_target(target: Any, allowed: tuple[int, int], loss: str) -> int:
+    if not is_real(target) or target not in allowed:
+        raise ValueError(f"{loss}: target must be {allowed[0]} or {allowed[1]}, got {target!r}")
+    return int(target)
+
+
+def sse(output: Any, target: Any) -> Value:
+    """E_n = ½ Σ_k (y_k - t_k)², the sum-of-squares error (Bishop (8.17))."""
+    squares = [(y - t) ** 2 for y, t in _pairs(output, target, "sse")]
+    return 0.5 * (squares[0] if len(squares) == 1 else autodiff.sum(squares))
+
+
+def mse(output: Any, target: Any) -> Value:
+    """E_n = (1/K) Σ_k (y_k - t_k)², the mean of the squared errors over the K outputs."""
+    squares = [(y - t) ** 2 for y, t in _pairs(output, target, "mse")]
+    return squares[0] if len(squares) == 1 else autodiff.sum(squares) / len(squares)
+
+
+def binary_cross_entropy(probability: Any, target: Any) -> Value:
+    """E_n = -[t ln p + (1 - t) ln(1 - p)] for a probability p in [0, 1] and t in {0, 1}."""
+    p = _single(probability, "binary_cross_entropy")
+    t = _binary_target(target, (0, 1), "binary_cross_entropy")
+    if not 0.0 <= _data(p) <= 1.0:
+        raise ValueError(f"binary_cross_entropy: probability must be in [0, 1], got {_data(p)!r}")
+    # Only one term survives for t in {0, 1}, which also avoids 0 · ln 0.
+    q = p if t == 1 else 1 - p  # the probability given to the true class
+    if _data(q) == 0.0:
+        # NOTE: ln 0 is -inf: a saturated probability on the wrong side has an infinite loss.
+        raise ValueError(
+            f"binary_cross_entropy: probability {_data(p)!r} for target {t} gives an infinite loss; "
+            "use binary_cross_entropy_with_logits on the logit instead"
+        )
+    return -autodiff.log(q)
+
+
+def binary_cross_entropy_with_logits(logit: Any, target: Any) -> Value:
+    """E_n = -[t ln σ(a) + (1 - t) ln(1 - σ(a))] = softplus(a) - t a, from the logit a, t in {0, 1}."""
+    a = _single(logit, "binary_cross_entropy_with_logits")
+    t = _binary_target(target, (0, 1), "binary_cross_entropy_with_logits")
+    # NOTE: -ln σ(a) = softplus(-a) and -ln(1 - σ(a)) = softplus(a); softplus never overflows,
+    # where ln(sigmoid(a)) would take the log of 0 once σ(a) rounds to 0.
+    return autodiff.softplus(-a) if t == 1 else autodiff.softplus(a)
+
+
+def cross_entropy(logits: Any, k: int) -> Value:
+    """E_n = -ln softmax(a)_k = ln Σ_j exp(a_j) - a_k, from the logits a and the true class k."""
+    a = _as_list(logits)
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"cross_entropy: class index must be an int, not {type(k).__name__}")
+    if not 0 <= k < len(a):
+        raise ValueError(f"cross_entropy: class index {k} out of range for {len(a)} logits")
+    # NOTE: log-sum-exp. Subtracting m = max_j a_j (a constant: the result does not depend on it)
+    # makes every exponent <= 0, so exp cannot overflow and the sum is at least 1.
+    m = max(_data(x) for x in a)
+    shifted = [x - m for x in a]
+    return autodiff.log(autodiff.sum([autodiff.exp(s) for s in shifted])) - shifted[k]
+
+
+def hinge(score: Any, target: Any) -> Value:
+    """E_n = max(0, 1 - t·y), the hinge loss of a score y for a label t in {-1, +1}."""
+    y = _single(score, "hinge")
+    t = _binary_target(target, (-1, 1), "hinge")
+    return autodiff.relu(1 - y) if t == 1 else autodiff.relu(1 + y)

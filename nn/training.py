@@ -1,0 +1,174 @@
+"""A training loop: gradient descent on E(w) = (1/N) Σ_n E_n(w) (+ an optional L2 penalty).
+
+`train` runs the epochs with a progress bar (tqdm, which works in a terminal and in Jupyter)
+showing the loss and accuracy, and returns the `History`; `evaluate` scores a model without
+building a graph.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import autodiff
+
+from . import losses
+from .module import Module
+from .optim import Optimizer
+
+Loss = Callable[[Any, Any], Any]
+Correct = Callable[[Any, Any], bool]
+
+
+def _data(y: Any) -> float:
+    return y.data if isinstance(y, autodiff.Value) else float(y)
+
+
+def _score_has_sign_of_label(score: Any, target: Any) -> bool:
+    """A hinge classifier is right when the score has the label's sign (t in {-1, +1})."""
+    return (_data(score) > 0.0) == (target > 0)
+
+
+def _logit_has_sign_of_label(logit: Any, target: Any) -> bool:
+    """A logistic classifier is right when σ(a) > ½, i.e. a > 0, exactly for t = 1."""
+    return (_data(logit) > 0.0) == (target == 1)
+
+
+def _probability_over_half(probability: Any, target: Any) -> bool:
+    """A probability p is right when p > ½ exactly for t = 1."""
+    return (_data(probability) > 0.5) == (target == 1)
+
+
+def _argmax_is_class(logits: Any, k: int) -> bool:
+    """A softmax classifier is right when its largest logit is the true class k."""
+    scores = [_data(a) for a in logits]
+    return scores.index(max(scores)) == k
+
+
+#: How to tell a right answer for each classification loss (regression losses have none).
+CORRECT: dict[Loss, Correct] = {
+    losses.hinge: _score_has_sign_of_label,
+    losses.binary_cross_entropy_with_logits: _logit_has_sign_of_label,
+    losses.binary_cross_entropy: _probability_over_half,
+    losses.cross_entropy: _argmax_is_class,
+}
+
+
+@dataclass
+class History:
+    """Per-epoch mean training loss and accuracy (accuracy stays empty when there is no rule for it)."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+
+
+def _check_data(X: Sequence[Any], y: Sequence[Any]) -> None:  # noqa: N803 - the usual name for inputs
+    if len(X) != len(y):
+        raise ValueError(f"{len(X)} inputs but {len(y)} targets")
+    if len(X) == 0:
+        raise ValueError("the data set is empty")
+
+
+def _penalty(model: Module, l2: float) -> Any:
+    """l2 · Σ_i w_i², as one dot node of the parameters with themselves."""
+    parameters = model.parameters()
+    return l2 * autodiff.dot(parameters, parameters)
+
+
+def train(
+    model: Module,
+    X: Sequence[Any],  # noqa: N803 - the usual name for inputs
+    y: Sequence[Any],
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    l2: float = 0.0,
+    correct: Correct | None = None,
+    seed: int | None = 0,
+    progress: bool = True,
+) -> History:
+    """Minimise (1/B) Σ_{n in batch} loss(model(x_n), y_n) + l2 Σ w² with `optimizer`, epoch by epoch.
+
+    `batch_size=None` uses the whole data set per step (batch gradient descent, Bishop (8.14));
+    otherwise each epoch visits the points in an order shuffled by `seed`. The accuracy of an epoch
+    is counted on the forward passes it made, before each update, using `correct(output, target)`
+    (by default the rule for `loss` in `CORRECT`).
+    """
+    _check_data(X, y)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    size = len(X) if batch_size is None else batch_size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    correct = correct or CORRECT.get(loss)
+    rng = random.Random(seed)
+    order = list(range(len(X)))
+    history = History()
+    bar = _progress_bar(epochs) if progress else None
+    try:
+        for _ in range(epochs):
+            if batch_size is not None:
+                rng.shuffle(order)
+            total_loss = 0.0
+            right = 0
+            for start in range(0, len(order), size):
+                batch = order[start : start + size]
+                outputs = [model(X[n]) for n in batch]
+                # 1. The batch's error: the mean of the per-point errors E_n, plus the penalty.
+                point_losses = [loss(out, y[n]) for out, n in zip(outputs, batch)]
+                error = autodiff.sum(point_losses) / len(batch)
+                if l2:
+                    error = error + _penalty(model, l2)
+                # 2. Backpropagation, then one step down the gradient.
+                optimizer.zero_grad()
+                error.backward()
+                optimizer.step()
+                total_loss += error.data * len(batch)
+                if correct is not None:
+                    right += sum(correct(out, y[n]) for out, n in zip(outputs, batch))
+            history.loss.append(total_loss / len(X))
+            if correct is not None:
+                history.accuracy.append(right / len(X))
+            if bar is not None:
+                bar.set_postfix(_summary(history), refresh=False)
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _progress_bar(epochs: int) -> Any:
+    from tqdm.auto import tqdm  # imported here: only the progress bar needs tqdm
+
+    return tqdm(total=epochs, desc="training", unit="epoch")
+
+
+def _summary(history: History) -> dict[str, str]:
+    summary = {"loss": f"{history.loss[-1]:.4f}"}
+    if history.accuracy:
+        summary["accuracy"] = f"{history.accuracy[-1]:.1%}"
+    return summary
+
+
+def evaluate(
+    model: Module,
+    X: Sequence[Any],  # noqa: N803 - the usual name for inputs
+    y: Sequence[Any],
+    *,
+    loss: Loss,
+    correct: Correct | None = None,
+) -> tuple[float, float | None]:
+    """(mean loss, accuracy) of `model` on a data set, computed without recording a graph."""
+    _check_data(X, y)
+    correct = correct or CORRECT.get(loss)
+    with autodiff.no_grad():
+        outputs = [model(x) for x in X]
+        mean_loss = sum(_data(loss(out, t)) for out, t in zip(outputs, y)) / len(X)
+    if correct is None:
+        return mean_loss, None
+    return mean_loss, sum(correct(out, t) for out, t in zip(outputs, y)) / len(X)

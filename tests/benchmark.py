@@ -1,0 +1,642 @@
+"""Speed of tracegrad beside micrograd 0.1.0 and plain Python floats; run by `make bench`, not pytest.
+
+Three sections, all in one process with Python's cyclic garbage collector on, as users run it:
+1. a long chain x -> tanh(x*a + b): forward ns/op, backward ns/node, bytes/node;
+2. micrograd's demo training step (two moons, MLP 2-16-16-1, hinge loss + L2, SGD);
+3. Hessian-vector products against full Hessians on growing MLPs.
+Every engine's results are checked equal before anything is timed; tables print medians.
+Usage: python tests/benchmark.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.metadata
+import math
+import operator
+import platform
+import random
+import statistics
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import autodiff
+import nn
+from autodiff import Value
+
+try:
+    from micrograd import nn as micro_nn
+    from micrograd.engine import Value as MicroValue
+except ImportError:
+    sys.exit("micrograd is missing: run `make bench`, which installs micrograd==0.1.0 into .venv")
+
+MICROGRAD_VERSION = importlib.metadata.version("micrograd")
+RELATIVE_TOLERANCE = 1e-9
+BIG_STACK_BYTES = 1 << 30
+BIG_RECURSION_LIMIT = 10_000_000
+
+
+# --- micrograd 0.1.0 has no tanh: add one in its own style ----------------------------------
+
+
+def micrograd_tanh(self: MicroValue) -> MicroValue:
+    """tanh for micrograd's Value, written the way micrograd writes relu: a closure `_backward`."""
+    t = math.tanh(self.data)
+    out = MicroValue(t, (self,), "tanh")
+
+    def _backward() -> None:
+        self.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+MicroValue.tanh = micrograd_tanh
+
+
+class MicroTanhNeuron(micro_nn.Neuron):
+    """micrograd's Neuron with tanh in place of relu for its hidden units."""
+
+    def __call__(self, x: Sequence[Any]) -> MicroValue:
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return act.tanh() if self.nonlin else act
+
+
+def with_big_stack(work: Callable[[], Any]) -> Any:
+    """Run `work()` in a thread with a 1 GiB stack and a high recursion limit (micrograd recurses)."""
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(work())
+        except BaseException as error:  # handed back to the caller below
+            errors.append(error)
+
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size(BIG_STACK_BYTES)
+    sys.setrecursionlimit(BIG_RECURSION_LIMIT)
+    try:
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    finally:
+        sys.setrecursionlimit(old_limit)
+        threading.stack_size(old_stack)
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def micrograd_nodes(output: MicroValue) -> int:
+    """How many nodes micrograd's graph behind `output` holds (iterative walk over `_prev`)."""
+    seen = {output}
+    stack = [output]
+    while stack:
+        for child in stack.pop()._prev:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return len(seen)
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def assert_close(name: str, ours: Sequence[float], theirs: Sequence[float]) -> None:
+    """Equal to RELATIVE_TOLERANCE, relative to the largest magnitude in the vector."""
+    assert len(ours) == len(theirs), f"{name}: {len(ours)} values against {len(theirs)}"
+    scale = max(1.0, *map(abs, ours), *map(abs, theirs))
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        if abs(a - b) > RELATIVE_TOLERANCE * scale:
+            raise AssertionError(f"{name}[{i}]: {a!r} != {b!r}")
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A markdown table with aligned columns, so it pastes into the README as it is."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    print(f"\n{title}\n")
+    for cells in (headers, ["-" * w for w in widths], *rows):
+        print("| " + " | ".join(str(c).rjust(w) for c, w in zip(cells, widths)) + " |")
+
+
+def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    """(seconds, result) of one call."""
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def log_log_slope(sizes: Sequence[float], seconds: Sequence[float]) -> float:
+    """Least-squares slope of log(time) against log(size): the exponent p in time ~ size^p."""
+    xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+# --- 1. the chain x -> tanh(x*a + b) ----------------------------------------------------------
+
+X0, A, B = 0.5, 0.9, 0.1
+
+
+def chain_tracegrad(steps: int) -> dict:
+    """Build and differentiate the chain with tracegrad; times and derivatives."""
+    x, a, b = Value(X0), Value(A), Value(B)
+
+    def forward() -> Value:
+        y = x
+        for _ in range(steps):
+            y = (y * a + b).tanh()
+        return y
+
+    forward_seconds, y = timed(forward)
+    backward_seconds, _ = timed(y.backward)
+    return {
+        "forward": forward_seconds,
+        "backward": backward_seconds,
+        "results": [y.data, x.grad, a.grad, b.grad],
+    }
+
+
+def chain_micrograd(steps: int) -> dict:
+    """The same with micrograd 0.1.0 (its recursive backward runs in a big-stack thread)."""
+
+    def work() -> dict:
+        x, a, b = MicroValue(X0), MicroValue(A), MicroValue(B)
+
+        def forward() -> MicroValue:
+            y = x
+            for _ in range(steps):
+                y = (y * a + b).tanh()
+            return y
+
+        forward_seconds, y = timed(forward)
+        backward_seconds, _ = timed(y.backward)
+        return {
+            "forward": forward_seconds,
+            "backward": backward_seconds,
+            "results": [y.data, x.grad, a.grad, b.grad],
+        }
+
+    return with_big_stack(work)
+
+
+def chain_plain(steps: int) -> dict:
+    """The same by hand in floats: keep each z for the backward loop, then run it in reverse."""
+
+    def forward() -> list[float]:
+        zs = [X0]
+        z = X0
+        for _ in range(steps):
+            z = math.tanh(z * A + B)
+            zs.append(z)
+        return zs
+
+    def backward(zs: list[float]) -> list[float]:
+        z_bar, a_bar, b_bar = 1.0, 0.0, 0.0
+        for k in range(steps, 0, -1):
+            u_bar = z_bar * (1.0 - zs[k] * zs[k])  # through tanh: 1 - tanh²
+            a_bar += u_bar * zs[k - 1]
+            b_bar += u_bar
+            z_bar = u_bar * A
+        return [z_bar, a_bar, b_bar]
+
+    forward_seconds, zs = timed(forward)
+    backward_seconds, grads = timed(lambda: backward(zs))
+    return {"forward": forward_seconds, "backward": backward_seconds, "results": [zs[-1], *grads]}
+
+
+def chain_bytes(engine: str, steps: int) -> float:
+    """Bytes per node held by the chain after forward and backward, graph alive (tracemalloc)."""
+
+    def work() -> float:
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        if engine == "tracegrad":
+            x, a, b = Value(X0), Value(A), Value(B)
+        else:
+            x, a, b = MicroValue(X0), MicroValue(A), MicroValue(B)
+        y = x
+        for _ in range(steps):
+            y = (y * a + b).tanh()
+        y.backward()
+        held = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        del x, a, b, y
+        return held / (3 * steps + 3)
+
+    gc.collect()
+    size = work() if engine == "tracegrad" else with_big_stack(work)
+    gc.collect()
+    return size
+
+
+def chain_medians(measure: Callable[[int], dict], steps: int, runs: int) -> dict:
+    """Median forward and backward seconds over `runs` fresh graphs; garbage collected between."""
+    samples = []
+    for _ in range(runs):
+        gc.collect()
+        samples.append(measure(steps))
+    for sample in samples[1:]:
+        assert_close("chain results across runs", sample["results"], samples[0]["results"])
+    return {
+        "forward": statistics.median(s["forward"] for s in samples),
+        "backward": statistics.median(s["backward"] for s in samples),
+        "results": samples[0]["results"],
+    }
+
+
+def bench_chain(quick: bool) -> None:
+    print("\n## 1. Chain x -> tanh(x*a + b), 3 nodes per step")
+    print(
+        "micrograd 0.1.0 has no tanh: this script adds one in micrograd's style (a closure\n"
+        f"_backward attached to its Value). micrograd's backward is recursive: it runs in a thread\n"
+        f"with a {BIG_STACK_BYTES >> 20} MiB stack and recursion limit {BIG_RECURSION_LIMIT:,}."
+    )
+    check_steps = 3_333
+    ours, theirs, plain = (
+        chain_tracegrad(check_steps),
+        chain_micrograd(check_steps),
+        chain_plain(check_steps),
+    )
+    assert_close("chain: micrograd vs tracegrad", theirs["results"], ours["results"])
+    assert_close("chain: plain vs tracegrad", plain["results"], ours["results"])
+    print("Checked first: y, dy/dx, dy/da, dy/db agree across the three to 1e-9 relative.")
+
+    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+    rows = []
+    per_node: dict[str, list[float]] = {"tracegrad": [], "micrograd": []}
+    for nodes in sizes:
+        steps = nodes // 3
+        runs = 3 if quick or nodes >= 1_000_000 else 5
+        measured = {
+            "tracegrad": chain_medians(chain_tracegrad, steps, runs),
+            "micrograd": chain_medians(chain_micrograd, steps, runs),
+            "plain floats": chain_medians(chain_plain, steps, runs),
+        }
+        for name in ("micrograd", "plain floats"):
+            assert_close(
+                f"chain {name}", measured[name]["results"], measured["tracegrad"]["results"]
+            )
+        memory = {name: chain_bytes(name, steps) for name in ("tracegrad", "micrograd")}
+        count = 3 * steps
+        for name, m in measured.items():
+            forward_ns = m["forward"] / count * 1e9
+            backward_ns = m["backward"] / count * 1e9
+            if name in per_node:
+                per_node[name].append(forward_ns + backward_ns)
+            rows.append(
+                [
+                    f"{count:,}",
+                    name,
+                    f"{forward_ns:.0f}",
+                    f"{backward_ns:.0f}",
+                    f"{memory[name]:.0f}" if name in memory else "-",
+                    str(runs),
+                ]
+            )
+        ratio = {
+            key: measured["micrograd"][key] / measured["tracegrad"][key]
+            for key in ("forward", "backward")
+        }
+        rows.append(
+            [
+                f"{count:,}",
+                "micrograd / tracegrad",
+                f"{ratio['forward']:.1f}x",
+                f"{ratio['backward']:.1f}x",
+                f"{memory['micrograd'] / memory['tracegrad']:.1f}x",
+                "",
+            ]
+        )
+    print_table(
+        "Medians (forward ns per op, backward ns per node, bytes per node with the graph alive):",
+        ["nodes", "engine", "forward ns/op", "backward ns/node", "bytes/node", "runs"],
+        rows,
+    )
+    for name, costs in per_node.items():
+        print(
+            f"{name}: forward + backward ns per node grows {costs[-1] / costs[0]:.2f}x "
+            f"from {sizes[0]:,} to {sizes[-1]:,} nodes"
+        )
+    print("Targets at 1e6 nodes: forward <= 1000 ns/op, backward <= 1000 ns/node, <= 250 B/node.")
+
+
+# --- 2. micrograd's demo step: two moons, MLP 2-16-16-1, hinge loss + L2, SGD ------------------
+
+SIZES = [16, 16, 1]
+L2 = 1e-4
+LEARNING_RATE = 0.1
+
+
+def tracegrad_loss(model: nn.MLP, points: list, targets: list[int]) -> Value:
+    """micrograd demo.ipynb's loss: mean SVM hinge loss over the data plus 1e-4 Σ p²."""
+    data_loss = autodiff.sum([nn.hinge(model(x), t) for x, t in zip(points, targets)])
+    regularisation = L2 * autodiff.sum([p * p for p in model.parameters()])
+    return data_loss / len(points) + regularisation
+
+
+def tracegrad_step(model: nn.MLP, optimiser: nn.SGD, points: list, targets: list[int]) -> None:
+    loss = tracegrad_loss(model, points, targets)
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+
+
+def micrograd_loss(model: micro_nn.MLP, points: list, targets: list[int]) -> MicroValue:
+    """The loss exactly as micrograd's demo.ipynb writes it."""
+    inputs = [list(map(MicroValue, row)) for row in points]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = L2 * sum(p * p for p in model.parameters())
+    return data_loss + reg_loss
+
+
+def micrograd_step(model: micro_nn.MLP, points: list, targets: list[int]) -> None:
+    total_loss = micrograd_loss(model, points, targets)
+    model.zero_grad()
+    total_loss.backward()
+    for p in model.parameters():
+        p.data -= LEARNING_RATE * p.grad
+
+
+def micrograd_model(activation: str, values: list[float]) -> micro_nn.MLP:
+    """micrograd's MLP 2-16-16-1 holding `values` (tracegrad's parameter order is micrograd's)."""
+    model = micro_nn.MLP(2, SIZES)
+    if activation == "tanh":
+        for layer in model.layers[:-1]:
+            for neuron in layer.neurons:
+                neuron.__class__ = MicroTanhNeuron
+    for p, value in zip(model.parameters(), values, strict=True):
+        p.data = value
+    return model
+
+
+Layers = list[tuple[list[list[float]], list[float]]]
+
+
+def plain_layers(values: list[float], nin: int) -> Layers:
+    """Weight rows and biases per layer from a flat list in tracegrad's parameter order."""
+    layers, position = [], 0
+    for nout in SIZES:
+        rows, biases = [], []
+        for _ in range(nout):
+            rows.append(values[position : position + nin])
+            biases.append(values[position + nin])
+            position += nin + 1
+        layers.append((rows, biases))
+        nin = nout
+    return layers
+
+
+def plain_loss_and_grads(
+    layers: Layers, activation: str, points: list, targets: list[int]
+) -> tuple[float, Layers]:
+    """The demo loss and its gradient by hand in floats: Bishop's Algorithm 8.1 per data point."""
+    grads = [([[0.0] * len(row) for row in rows], [0.0] * len(biases)) for rows, biases in layers]
+    hidden = len(layers) - 1
+    data_loss = 0.0
+    for x, t in zip(points, targets):
+        # 1. Forward (8.5), (8.6): keep each layer's input z and slope h'(a) for the backward pass.
+        inputs, slopes, z = [], [], x
+        for index, (rows, biases) in enumerate(layers):
+            inputs.append(z)
+            a = [sum(map(operator.mul, row, z)) + bias for row, bias in zip(rows, biases)]
+            if index == hidden:
+                z = a  # linear output unit: the score
+            elif activation == "tanh":
+                z = [math.tanh(aj) for aj in a]
+                slopes.append([1.0 - zj * zj for zj in z])
+            else:
+                z = [aj if aj > 0.0 else 0.0 for aj in a]
+                slopes.append([1.0 if aj > 0.0 else 0.0 for aj in a])  # NOTE: relu'(0) = 0
+        # 2. Hinge loss relu(1 - t y): its output delta is -t/N where the margin is violated.
+        margin = 1.0 - t * z[0]
+        if margin <= 0.0:
+            continue
+        data_loss += margin
+        deltas = [-t / len(points)]
+        # 3. Backward: ∂E/∂w_ji = δ_j z_i (8.10), then δ_i = h'(a_i) Σ_j w_ji δ_j (8.13).
+        for index in range(hidden, -1, -1):
+            rows, _ = layers[index]
+            row_grads, bias_grads = grads[index]
+            for j, delta in enumerate(deltas):
+                row = row_grads[j]
+                for i, zi in enumerate(inputs[index]):
+                    row[i] += delta * zi
+                bias_grads[j] += delta
+            if index:
+                column_sums = [
+                    sum(rows[j][i] * delta for j, delta in enumerate(deltas))
+                    for i in range(len(inputs[index]))
+                ]
+                deltas = list(map(operator.mul, slopes[index - 1], column_sums))
+    # 4. The L2 term 1e-4 Σ p² adds 2e-4 p to every gradient.
+    squares = 0.0
+    for (rows, biases), (row_grads, bias_grads) in zip(layers, grads):
+        for row, row_grad in zip(rows, row_grads):
+            for i, w in enumerate(row):
+                squares += w * w
+                row_grad[i] += 2 * L2 * w
+        for j, bias in enumerate(biases):
+            squares += bias * bias
+            bias_grads[j] += 2 * L2 * bias
+    return data_loss / len(points) + L2 * squares, grads
+
+
+def plain_step(layers: Layers, activation: str, points: list, targets: list[int]) -> None:
+    _, grads = plain_loss_and_grads(layers, activation, points, targets)
+    for (rows, biases), (row_grads, bias_grads) in zip(layers, grads):
+        for row, row_grad in zip(rows, row_grads):
+            for i, g in enumerate(row_grad):
+                row[i] -= LEARNING_RATE * g
+        for j, g in enumerate(bias_grads):
+            biases[j] -= LEARNING_RATE * g
+
+
+def flatten(layers: Layers) -> list[float]:
+    """Per layer, per neuron: weights then bias (tracegrad's and micrograd's order)."""
+    return [v for rows, biases in layers for row, b in zip(rows, biases) for v in (*row, b)]
+
+
+def median_step_ms(step: Callable[[], None], runs: int) -> float:
+    """Median milliseconds of consecutive training steps (one warm-up), collector left running."""
+    step()
+    return statistics.median(timed(step)[0] for _ in range(runs)) * 1e3
+
+
+def bench_demo_step(quick: bool) -> None:
+    print("\n## 2. micrograd's demo step: two moons (100 points), MLP 2-16-16-1, hinge + L2, SGD")
+    print(
+        "Loss as in micrograd's demo.ipynb: mean of relu(1 - t*score) + 1e-4 * sum p*p; one step\n"
+        "is forward, zero_grad, backward and the SGD update. micrograd's Neuron is relu only: for\n"
+        "tanh hidden units the script swaps its hidden neurons to a subclass whose __call__ uses\n"
+        "the tanh added above. The plain-float step is the same loss and gradient by hand."
+    )
+    points, labels = nn.datasets.make_moons(100, 0.1, seed=0)
+    targets = [2 * label - 1 for label in labels]  # hinge targets in {-1, +1}
+    runs = 3 if quick else 7
+    rows = []
+    for activation in ("relu", "tanh"):
+        model = nn.MLP(2, SIZES, activation=activation, seed=0)
+        values = [p.data for p in model.parameters()]
+        micro = micrograd_model(activation, values)
+        layers = plain_layers(values, 2)
+
+        # Check first: the same loss and every gradient in all three.
+        ours = tracegrad_loss(model, points, targets)
+        model.zero_grad()
+        ours.backward()
+        ours_numbers = [ours.data, *(p.grad for p in model.parameters())]
+        theirs = micrograd_loss(micro, points, targets)
+        micro.zero_grad()
+        theirs.backward()
+        nodes = micrograd_nodes(theirs)
+        our_nodes = len(autodiff.value.ancestors(ours))
+        theirs_numbers = [theirs.data, *(p.grad for p in micro.parameters())]
+        plain_loss, plain_grads = plain_loss_and_grads(layers, activation, points, targets)
+        assert_close(f"{activation} step: micrograd", theirs_numbers, ours_numbers)
+        assert_close(f"{activation} step: plain", [plain_loss, *flatten(plain_grads)], ours_numbers)
+        del ours, theirs
+
+        optimiser = nn.SGD(model.parameters(), lr=LEARNING_RATE)
+        ms = {
+            "tracegrad": median_step_ms(
+                lambda: tracegrad_step(model, optimiser, points, targets), runs
+            ),
+            "micrograd": median_step_ms(lambda: micrograd_step(micro, points, targets), runs),
+            "plain floats": median_step_ms(
+                lambda: plain_step(layers, activation, points, targets), runs
+            ),
+        }
+        rows.append(
+            [
+                activation,
+                f"{ms['tracegrad']:.1f}",
+                f"{ms['micrograd']:.0f}",
+                f"{ms['plain floats']:.2f}",
+                f"{ms['micrograd'] / ms['tracegrad']:.0f}x",
+                f"{ms['tracegrad'] / ms['plain floats']:.1f}x",
+                f"{our_nodes:,}",
+                f"{nodes:,}",
+            ]
+        )
+    print("Checked first: loss and all 337 gradients agree across the three to 1e-9 relative.")
+    print_table(
+        f"Median ms per training step ({runs} consecutive steps after one warm-up):",
+        [
+            "hidden",
+            "tracegrad ms",
+            "micrograd ms",
+            "plain ms",
+            "micrograd/tracegrad",
+            "tracegrad/plain",
+            "tracegrad nodes",
+            "micrograd nodes",
+        ],
+        rows,
+    )
+    print("Targets: micrograd/tracegrad >= 40x and tracegrad/plain <= 6x.")
+
+
+# --- 3. Hessian-vector products against the Hessian -------------------------------------------
+
+
+def mlp_error(hidden: int, points: list) -> Callable[..., Any]:
+    """E(w) = Σ_n ½ (y(x_n, w) - t_n)² for a 2-hidden-1 tanh network, w flat: W = 4·hidden + 1."""
+
+    def error(*w: Any) -> Any:
+        total = 0.0
+        output_weights, output_bias = w[3 * hidden : 4 * hidden], w[4 * hidden]
+        for x, t in points:
+            z = [
+                autodiff.tanh(autodiff.dot(w[3 * j : 3 * j + 2], x, w[3 * j + 2]))
+                for j in range(hidden)
+            ]
+            y = autodiff.dot(output_weights, z, output_bias)
+            total = total + 0.5 * (y - t) ** 2
+        return total
+
+    return error
+
+
+def bench_hvp(quick: bool) -> None:
+    print("\n## 3. Hessian-vector product against the full Hessian (Bishop 8.1.6)")
+    print(
+        "E(w) = sum of squared errors of a 2-H-1 tanh network on 4 points; W = 4H + 1 weights.\n"
+        "Times: one gradient (grad), H v (hvp, reverse over reverse) and H (hessian)."
+    )
+    rng = random.Random(0)
+    points = [([rng.uniform(-1, 1), rng.uniform(-1, 1)], rng.uniform(-1, 1)) for _ in range(4)]
+    hidden_sizes = [5, 10, 20] if quick else [5, 10, 20, 40, 80, 100]
+    rows, sizes, times = [], [], {"grad": [], "hvp": [], "hessian": []}
+    for hidden in hidden_sizes:
+        error = mlp_error(hidden, points)
+        count = 4 * hidden + 1
+        w = [rng.gauss(0.0, 0.5) for _ in range(count)]
+        v = [rng.gauss(0.0, 1.0) for _ in range(count)]
+        every = tuple(range(count))
+        gradient = autodiff.grad(error, argnums=every)
+        hessian = autodiff.hessian(error)
+
+        # Check first: hvp equals the Hessian times v.
+        product = autodiff.hvp(error, w, v)
+        matrix = hessian(*w)
+        assert_close(f"hvp W={count}", product, [sum(map(operator.mul, row, v)) for row in matrix])
+        del matrix
+
+        runs = 3 if quick or count > 200 else 5
+        median = {
+            "grad": statistics.median(timed(lambda: gradient(*w))[0] for _ in range(runs)),
+            "hvp": statistics.median(
+                timed(lambda: autodiff.hvp(error, w, v))[0] for _ in range(runs)
+            ),
+            "hessian": statistics.median(timed(lambda: hessian(*w))[0] for _ in range(runs)),
+        }
+        sizes.append(count)
+        for key, seconds in median.items():
+            times[key].append(seconds)
+        rows.append(
+            [
+                str(count),
+                f"{median['grad'] * 1e3:.2f}",
+                f"{median['hvp'] * 1e3:.2f}",
+                f"{median['hessian'] * 1e3:.0f}",
+                f"{median['hvp'] / median['grad']:.1f}",
+                f"{median['hessian'] / median['grad']:.0f}",
+            ]
+        )
+    print("Checked first: hvp(f, w, v) equals hessian(f)(*w) @ v to 1e-9 relative at every W.")
+    print_table(
+        "Median ms:",
+        ["W", "grad ms", "hvp ms", "hessian ms", "hvp / grad", "hessian / grad"],
+        rows,
+    )
+    slopes = ", ".join(f"{key} {log_log_slope(sizes, t):.2f}" for key, t in times.items())
+    print(f"Fitted log-log slope of time against W: {slopes} (O(W) is 1, O(W²) is 2).")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer runs")
+    quick = parser.parse_args().quick
+    print("# tracegrad benchmark")
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}, "
+        f"micrograd {MICROGRAD_VERSION}, cyclic garbage collector "
+        f"{'on' if gc.isenabled() else 'OFF'}; medians of repeated runs."
+    )
+    if MICROGRAD_VERSION != "0.1.0":
+        print(f"NOTE: the comparison is meant for micrograd 0.1.0, not {MICROGRAD_VERSION}.")
+    bench_chain(quick)
+    bench_demo_step(quick)
+    bench_hvp(quick)
+
+
+if __name__ == "__main__":
+    main()
