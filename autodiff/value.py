@@ -13,10 +13,12 @@ import itertools
 import math
 import operator
 from collections.abc import Iterable, Iterator
+from itertools import compress
 from operator import attrgetter
 from typing import Any
 
 from . import ops
+from .dual import Dual
 from .ops import Primitive, is_real
 
 _serials = itertools.count(1)
@@ -238,7 +240,7 @@ def format_number(x: float) -> str:
 
 _new_value = object.__new__
 _ONLY_VALUES = {Value}
-_ONLY_FLOATS = {float}
+_VALUES_AND_FLOATS = {Value, float}
 
 
 def _node(data: float, prim: Primitive, parents: tuple, local_grads: tuple, inputs: tuple) -> Value:
@@ -287,28 +289,23 @@ def _apply_to_values(prim: Primitive, inputs: tuple) -> Value:
     return _node(data, prim, inputs, prim.local_grads(*args, data), inputs)
 
 
-def _apply(prim: Primitive, inputs: tuple) -> Value:
+def _apply(prim: Primitive, inputs: tuple, types: set | None = None) -> Value:
     """Make the one node for prim(*inputs); a number among the inputs is a folded constant."""
-    if set(map(type, inputs)) == _ONLY_VALUES:  # the common case: every input is a node
+    types = set(map(type, inputs)) if types is None else types
+    if types == _ONLY_VALUES:  # the common case: every input is a node
         return _apply_to_values(prim, inputs)
+    if not types <= _VALUES_AND_FLOATS:  # ints, numpy scalars, ... become floats; others refused
+        if not all(isinstance(x, Value) or is_real(x) for x in inputs):
+            return NotImplemented
+        inputs = tuple([x if isinstance(x, Value) else float(x) for x in inputs])
     # 1. Primal values of the inputs; numbers are constants and do not become parents.
-    is_parent = [isinstance(x, Value) for x in inputs]
+    is_parent = [type(x) is Value for x in inputs]
     args = [x.data if keep else x for x, keep in zip(inputs, is_parent)]
-    if not set(map(type, args)) <= _ONLY_FLOATS:  # ints, bools, numpy scalars or non-numbers
-        for k, arg in enumerate(args):
-            if not is_real(arg):
-                return NotImplemented
-            args[k] = float(arg)
     data = prim.value(*args)
     # 2. Local derivatives ∂out/∂input, kept only for the inputs that are Values.
     local_grads = prim.local_grads(*args, data)
-    return _node(
-        data,
-        prim,
-        tuple([x for x, keep in zip(inputs, is_parent) if keep]),
-        tuple([g for g, keep in zip(local_grads, is_parent) if keep]),
-        tuple([x if keep else a for x, a, keep in zip(inputs, args, is_parent)]),
-    )
+    parents = tuple(compress(inputs, is_parent))
+    return _node(data, prim, parents, tuple(compress(local_grads, is_parent)), inputs)
 
 
 def differentiable_grads(node: Value) -> tuple:
@@ -319,7 +316,7 @@ def differentiable_grads(node: Value) -> tuple:
     local_grads = rule.local_grads(*node._inputs, node)
     if len(node._inputs) == len(node.parents):
         return local_grads
-    return tuple(g for x, g in zip(node._inputs, local_grads) if isinstance(x, Value))
+    return tuple(compress(local_grads, [isinstance(x, Value) for x in node._inputs]))
 
 
 # --- n-ary nodes -------------------------------------------------------------------------
@@ -341,17 +338,16 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - the package's own sum, us
 def _apply_any(prim: Primitive, inputs: tuple) -> Any:
     """Apply an n-ary primitive to numbers (a float), Values (a node) or Duals (a Dual)."""
     types = set(map(type, inputs))
-    if types == _ONLY_VALUES:
-        return _apply_to_values(prim, inputs)
-    kinds = {kind for kind in types if hasattr(kind, "_apply")}
-    if not kinds:
+    if Value in types and Dual in types:
+        raise TypeError(f"{prim.name}: cannot mix Dual and Value in one operation")
+    if Value in types:
+        result = _apply(prim, inputs, types)
+    elif Dual in types:
+        result = Dual._apply(prim, inputs)
+    else:
         return prim.value(*map(_real, inputs))
-    if len(kinds) > 1:
-        names = " and ".join(sorted(kind.__name__ for kind in kinds))
-        raise TypeError(f"{prim.name}: cannot mix {names} in one operation")
-    result = kinds.pop()._apply(prim, inputs)
     if result is NotImplemented:
-        bad = next(x for x in inputs if not is_real(x) and not hasattr(type(x), "_apply"))
+        bad = next(x for x in inputs if not isinstance(x, (Value, Dual)) and not is_real(x))
         raise TypeError(f"{prim.name}: unsupported operand type {type(bad).__name__}")
     return result
 
@@ -403,7 +399,9 @@ def adjoints(output: Value, seed: Any = 1.0, create_graph: bool = False) -> dict
         adjoint = result[node]
         if checking:
             _check_adjoint(node, adjoint)
-        if not node.parents:
+        if not node.parents or adjoint == 0.0:
+            # NOTE: a zero adjoint adds nothing (even where IEEE would say 0 · inf = nan:
+            # the node does not affect the output, so neither do its inputs through it).
             continue
         local_grads = differentiable_grads(node) if create_graph else node.local_grads
         # 3. v̄_i += v̄_j ∂v_j/∂v_i for each parent occurrence (x * x counts twice).
