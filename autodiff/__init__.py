@@ -7,10 +7,10 @@ mode. The functions below work on Values, Duals and plain numbers alike.
 from .check import fd_error_curve, gradcheck, numerical_grad, plot_fd_error_curve
 from .draw import backward_steps, draw_dot, show_backward
 from .dual import Dual
-from .functional import gradients, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .ops import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
 from .trace import trace
-from .value import Value, detect_anomaly, dot, no_grad, sum
+from .value import Value, detect_anomaly, dot, no_grad, sum  # noqa: A004 - autodiff.sum is API
 
 __all__ = [
     "Dual",

@@ -62,7 +62,7 @@ def draw_dot(
                 if show_local_grads:
                     lines.append(_local_text(names, child, k, local))
                 if show_messages:
-                    lines.append(_message_text(names, child, k, child.grad * local))
+                    lines.append(_message_text(names, child, k, _message(local, child.grad)))
                 edge_labels[child, k] = "<BR/>".join(lines)
     fills = dict.fromkeys(highlighted, HIGHLIGHT)
     return _digraph(order, names, {node: node.grad for node in order}, rankdir, fills, edge_labels)
@@ -145,7 +145,7 @@ def backward_steps(output: Value, seed: float = 1.0) -> Iterator[BackwardStep]:
     for number, node in enumerate(reversed(order), 1):
         messages = []
         for parent, local in zip(node.parents, node.local_grads, strict=True):
-            message = local * adjoint[node]  # the same product, in the same order, as backward()
+            message = _message(local, adjoint[node])
             adjoint[parent] += message
             messages.append(Message(parent, local, message))
         yield BackwardStep(
@@ -276,6 +276,13 @@ def _box(node: Value, name: str, adjoint: float, fill: str | None) -> str:
     )
 
 
+def _message(local: float, adjoint: float) -> float:
+    """v̄_j ∂v_j/∂v_i, the same product in the same order as backward()."""
+    # NOTE: as in backward(), a zero adjoint sends 0 even through an infinite local derivative
+    # (IEEE would give 0 · inf = nan).
+    return local * adjoint if adjoint else 0.0
+
+
 def _local_text(names: Mapping[Value, str], child: Value, k: int, local: float) -> str:
     """∂v_j/∂v_i = local, for edge k of `child`."""
     return f"∂{names[child]}/∂{names[child.parents[k]]} = {local:.4g}"
@@ -292,4 +299,6 @@ def escape_label(text: str) -> str:
     text = printable(text)
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT - 1] + "…"
-    return html.escape(text)
+    # NOTE: Graphviz reads backslash escapes even inside HTML-like labels (\N becomes the node's
+    # name, \\ one backslash), so each backslash is doubled after the HTML escaping.
+    return html.escape(text).replace("\\", "\\\\")

@@ -195,3 +195,15 @@ def test_numpy_scalars_are_numbers():
     assert y.op == "3 *"
     z = x + np.int64(2)
     assert z.data == 4.0
+
+
+def test_zero_adjoint_passes_nothing_back_even_through_infinite_slopes():
+    # f(x) = 0 * sqrt(x) is 0 for every x >= 0, so df/dx = 0 at x = 0 too; the local derivative
+    # of sqrt there is inf, and 0 * inf would be nan under IEEE rules.
+    x = Value(0.0)
+    (x.sqrt() * 0.0).backward()
+    assert x.grad == 0.0
+    # A non-zero adjoint through the same slope is infinite, as it should be.
+    y = Value(0.0)
+    y.sqrt().backward()
+    assert y.grad == math.inf

@@ -1,4 +1,4 @@
-"""The evaluation trace: Bishop's example row by row, tangents, adjoints, and the three renderings."""
+"""The evaluation trace: Bishop's example row by row, tangents, adjoints, three renderings."""
 
 import html.parser
 import math
@@ -62,7 +62,7 @@ def test_bishop_tangents_match_equations_8_58_to_8_64(point):
 @pytest.mark.parametrize("point", POINTS)
 def test_bishop_adjoints_match_the_reverse_equations(point):
     a, b = point
-    x1, x2, f = bishop(a, b)
+    _, _, f = bishop(a, b)
     f.backward()
     e = math.exp(a * b)
     # v̄7 = 1, v̄6 = v̄5 = v̄7, v̄4 = -v̄6, v̄3 = v̄5 v5 + v̄6, v̄2 = v̄3 v1 + v̄4 cos v2, v̄1 = v̄3 v2
@@ -95,7 +95,7 @@ def test_direction_seed_gives_the_directional_derivative():
 
 
 def test_seed_at_an_intermediate_node_counts_only_paths_through_it():
-    x1, x2, f = bishop(1.5, 0.5)
+    _, _, f = bishop(1.5, 0.5)
     v3 = f.parents[0].parents[0]  # v5 = exp(v3)
     f.backward()
     rows = trace(f, wrt=v3).rows
@@ -172,7 +172,10 @@ def test_dot_tangent_uses_the_recorded_local_derivatives():
 def test_custom_op_row_uses_its_name_and_its_local_derivatives():
     x = Value(0.4, label="x")
     erf = Value(
-        math.erf(x.data), parents=(x,), local_grads=(2 / math.sqrt(math.pi) * math.exp(-0.16),), op="erf"
+        math.erf(x.data),
+        parents=(x,),
+        local_grads=(2 / math.sqrt(math.pi) * math.exp(-0.16),),
+        op="erf",
     )
     rows = trace(erf, wrt=x).rows
     assert rows[-1].equation == "v2 = erf(v1)"
@@ -263,7 +266,7 @@ def test_trace_tangents_equal_reverse_adjoints_on_random_graphs(graph):
 
 
 def test_text_table_has_every_row_aligned():
-    x1, x2, f = bishop(1.5, 0.5)
+    x1, _, f = bishop(1.5, 0.5)
     f.backward()
     text = str(trace(f, wrt=x1))
     lines = text.splitlines()
@@ -277,7 +280,7 @@ def test_text_table_has_every_row_aligned():
 
 
 def test_html_table_is_well_formed_with_every_row():
-    x1, x2, f = bishop(1.5, 0.5)
+    _, x2, f = bishop(1.5, 0.5)
     f.backward()
     markup = trace(f, wrt=x2)._repr_html_()
     root = ET.fromstring(markup)
@@ -319,7 +322,7 @@ def test_text_table_keeps_one_line_per_row_for_hostile_labels(label):
 
 
 def test_latex_is_in_bishops_notation_with_every_row():
-    x1, x2, f = bishop(1.5, 0.5)
+    x1, _, f = bishop(1.5, 0.5)
     f.backward()
     latex = trace(f, wrt=x1).to_latex()
     for equation in [

@@ -1,0 +1,263 @@
+"""draw_dot and the backward step-through, rendered by Graphviz's real `dot` program."""
+
+import math
+import re
+import shutil
+import warnings
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from autodiff import Value, backward_steps, draw_dot, show_backward
+from autodiff.value import adjoints
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_graphviz_dot_program_is_installed():
+    assert shutil.which("dot"), "Graphviz's dot program is required (make install provides it)"
+
+
+BOTH = {"show_local_grads": True, "show_messages": True}
+
+
+def bishop():
+    x1, x2 = Value(1.5, label="x1"), Value(0.5, label="x2")
+    v3 = x1 * x2
+    v4 = x2.sin()
+    v5 = v3.exp()
+    v6 = v3 - v4
+    v7 = v5 + v6
+    return x1, x2, v3, v7
+
+
+def svg_groups(digraph):
+    """{title: text shown} for every node and edge group of the rendered SVG (parsed as XML)."""
+    root = ET.fromstring(digraph.pipe(format="svg"))
+    nodes, edges = {}, {}
+    for group in root.iter(f"{SVG}g"):
+        kind = group.get("class", "").split()
+        if "node" in kind or "edge" in kind:
+            text = " ".join(" ".join(t.text or "" for t in group.iter(f"{SVG}text")).split())
+            (nodes if "node" in kind else edges)[group.find(f"{SVG}title").text] = text
+    return nodes, edges
+
+
+def value_groups(nodes):
+    return {title: text for title, text in nodes.items() if re.fullmatch(r"v\d+", title)}
+
+
+def test_svg_has_one_node_group_per_value_and_shows_the_numbers():
+    *_, f = bishop()
+    f.backward()
+    nodes, edges = svg_groups(draw_dot(f))
+    values = value_groups(nodes)
+    assert sorted(values, key=lambda t: int(t[1:])) == [f"v{k}" for k in range(1, 8)]
+    assert len(nodes) == 7 + 5  # and one op node per operation
+    assert len(edges) == 5 + 8  # op -> result, and one edge per parent occurrence
+    assert values["v1"].split() == ["v1", "x1", "data", "1.5", "grad", "1.559"]
+    assert values["v3"].split() == ["v3", "data", "0.75", "grad", "3.117"]  # 4 significant digits
+    assert values["v7"].split() == ["v7", "data", "2.388", "grad", "1"]
+    assert [nodes[f"v{k}_op"] for k in range(3, 8)] == ["*", "sin", "exp", "-", "+"]
+
+
+def test_edges_can_show_local_derivatives_and_backward_messages():
+    _, _, v3, f = bishop()
+    f.backward()
+    _, edges = svg_groups(draw_dot(f, show_local_grads=True))
+    assert edges["v1->v3_op"] == "∂v3/∂v1 = 0.5"
+    assert edges["v2->v4_op"] == f"∂v4/∂v2 = {math.cos(0.5):.4g}"
+    _, edges = svg_groups(draw_dot(f, show_messages=True))
+    assert edges["v2->v3_op"] == f"v̄3·∂v3/∂v2 = {v3.grad * 1.5:.4g}"
+    assert edges["v4->v6_op"] == "v̄6·∂v6/∂v4 = -1"
+    _, edges = svg_groups(draw_dot(f, show_local_grads=True, show_messages=True))
+    assert edges["v3->v5_op"] == f"∂v5/∂v3 = {math.exp(0.75):.4g} v̄5·∂v5/∂v3 = {math.exp(0.75):.4g}"
+    _, edges = svg_groups(draw_dot(f))
+    assert edges["v1->v3_op"] == ""
+
+
+def test_same_parent_twice_draws_two_edges():
+    x = Value(3.0, label="x")
+    source = draw_dot(x * x, show_local_grads=True).source
+    assert source.count("v1 -> v2_op") == 2
+    assert source.count("∂v2/∂v1 = 3") == 2
+
+
+def test_dot_text_is_identical_across_two_builds_of_the_same_expression():
+    first = draw_dot(bishop()[3], show_local_grads=True, show_messages=True).source
+    second = draw_dot(bishop()[3], show_local_grads=True, show_messages=True).source
+    assert first == second
+    assert "v1 [" in first  # ids are v-numbers, not creation serials
+
+
+HOSTILE = [  # (label, the text the picture must show for it)
+    ('"', '"'),
+    ("\\", "\\"),
+    ('\\\\"', '\\\\"'),
+    ("<b>bold</b>", "<b>bold</b>"),
+    ("]]>", "]]>"),
+    ("{|}", "{|}"),
+    ("a\nb", "a\\nb"),  # a newline is shown as the two characters \n
+    ("\\l", "\\l"),
+    ("ünïcödé ∂ 😀", "ünïcödé ∂ 😀"),
+    ("", ""),
+    ("&amp; &#x27; &lt;", "&amp; &#x27; &lt;"),
+    ("<<>>", "<<>>"),
+    ("label=x] [color=red", "label=x] [color=red"),
+    ("\x00\x1b\x7f tab\there", "\\x00\\x1b\\x7f tab\\there"),
+    ("\ud800", "\\ud800"),  # a lone surrogate cannot be written as UTF-8
+    ("x" * 500, "x" * 47 + "…"),  # long labels are cut short
+    ("\\N \\G \\E \\T \\H \\L", "\\N \\G \\E \\T \\H \\L"),  # Graphviz's own escapes, as text
+    ("ends with \\", "ends with \\"),
+]
+
+
+@pytest.mark.parametrize(("label", "shown"), HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_labels_render_to_well_formed_svg_with_the_text_visible(label, shown):
+    x = Value(2.0, label=label)
+    custom = Value(4.0, parents=(x,), local_grads=(1.0,), op=label)  # a hostile op name too
+    y = custom.tanh()
+    y.label = label
+    y.backward()
+    nodes, _ = svg_groups(draw_dot(y, show_local_grads=True, show_messages=True, highlight=[x]))
+    values = value_groups(nodes)
+    assert len(values) == 3
+    expected = f"v1 {shown} data 2 grad {1 - y.data**2:.4g}"
+    assert values["v1"] == " ".join(expected.split())
+    assert values["v3"] == " ".join(f"v3 {shown} data {y.data:.4g} grad 1".split())
+    assert nodes["v2_op"] == (shown or "custom")
+
+
+def test_rankdir_and_highlight():
+    _, _, v3, f = bishop()
+    source = draw_dot(f, rankdir="TB", highlight={v3}).source
+    assert "rankdir=TB" in source
+    highlighted = [line for line in source.splitlines() if "BGCOLOR" in line]
+    assert len(highlighted) == 1 and highlighted[0].lstrip().startswith("v3 ")
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_dot(f, rankdir="sideways")
+    with pytest.raises(ValueError, match="not in this graph"):
+        draw_dot(f, highlight=[Value(1.0)])
+    with pytest.raises(TypeError, match="Value"):
+        draw_dot(1.0)
+
+
+def chain(length):
+    x = Value(0.1, label="x")
+    for _ in range(length - 1):
+        x = x * 1.0001
+    return x
+
+
+def test_large_graph_warns_and_draws_a_summary_fast():
+    big = chain(20_000)
+    with pytest.warns(UserWarning, match="20000 nodes, more than max_nodes=500"):
+        summary = draw_dot(big)
+    nodes, _ = svg_groups(summary)
+    assert set(nodes) == {"summary", "v20000"}
+    assert "max_nodes=None" in nodes["summary"]
+
+
+def test_max_nodes_none_draws_everything():
+    small = chain(30)
+    with pytest.warns(UserWarning):
+        draw_dot(small, max_nodes=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nodes, _ = svg_groups(draw_dot(small, max_nodes=None))
+    assert len(value_groups(nodes)) == 30
+
+
+def test_render_writes_a_file_and_jupyter_gets_svg(tmp_path):
+    *_, f = bishop()
+    graph = draw_dot(f)
+    path = graph.render(tmp_path / "bishop", format="svg")
+    ET.parse(path)
+    assert "image/svg+xml" in graph._repr_mimebundle_()
+
+
+# --- backward step by step -------------------------------------------------------------------
+
+
+def test_backward_steps_visit_every_node_in_backward_order():
+    x1, x2, v3, f = bishop()
+    steps = list(backward_steps(f))
+    assert len(steps) == 7
+    assert [s.name for s in steps] == ["v7", "v6", "v5", "v4", "v3", "v2", "v1"]
+    assert [s.number for s in steps] == list(range(1, 8)) and steps[0].total == 7
+    at_v3 = steps[4]
+    assert at_v3.node is v3
+    assert [m.parent for m in at_v3.messages] == [x1, x2]
+    assert [m.local_grad for m in at_v3.messages] == [0.5, 1.5]  # ∂v3/∂v1 = v2, ∂v3/∂v2 = v1
+    assert at_v3.adjoint == pytest.approx(math.exp(0.75) + 1, rel=1e-14)
+    assert [m.message for m in at_v3.messages] == pytest.approx(
+        [0.5 * at_v3.adjoint, 1.5 * at_v3.adjoint], rel=1e-14
+    )
+    assert steps[-1].messages == ()  # an input passes nothing on
+
+
+def test_backward_steps_final_adjoints_equal_backward_and_touch_no_grad():
+    *_, f = bishop()
+    steps = list(backward_steps(f))
+    assert all(node.grad == 0.0 for node in steps[-1].order)
+    f.backward()
+    for node, adjoint in steps[-1].adjoints.items():
+        assert adjoint == pytest.approx(node.grad, rel=1e-15, abs=0.0)
+
+
+def test_zero_adjoint_sends_zero_through_an_infinite_local_derivative_as_backward_does():
+    x, z = Value(0.0, label="x"), Value(2.0, label="z")
+    out = x.sqrt() * 0.0 + z  # ∂sqrt(x)/∂x = inf at 0, but sqrt(x) does not affect out
+    final = list(backward_steps(out))[-1].adjoints
+    out.backward()
+    assert final[x] == x.grad == 0.0 and final[z] == z.grad == 1.0
+    assert "∂v3/∂v1 = inf<BR/>v̄3·∂v3/∂v1 = 0>" in draw_dot(out, **BOTH).source  # not nan
+
+
+def test_each_step_completes_the_adjoint_it_passes_on():
+    x = Value(0.3, label="x")
+    y = x * x + (x * 2).tanh()  # fan-out: x reaches the output along three paths
+    final = adjoints(y)
+    for step in backward_steps(y):
+        assert step.adjoint == pytest.approx(final[step.node], rel=1e-14)
+
+
+def test_step_graph_highlights_the_node_and_carries_its_messages():
+    *_, f = bishop()
+    step = list(backward_steps(f))[4]  # v3 passes v̄3 to v1 and v2
+    nodes, edges = svg_groups(step.graph())
+    assert "grad 3.117" in nodes["v3"]
+    assert nodes["v1"] == f"v1 x1 data 1.5 grad {0.5 * step.adjoint:.4g}"  # message added
+    before, _ = svg_groups(list(backward_steps(f))[3].graph())
+    assert before["v1"] == "v1 x1 data 1.5 grad 0"  # one step earlier, nothing had reached v1
+    assert edges["v1->v3_op"] == f"∂v3/∂v1 = 0.5 v̄3·∂v3/∂v1 = {0.5 * step.adjoint:.4g}"
+    assert edges["v3->v5_op"] == ""  # only the current node's edges carry messages
+    source = step.graph().source
+    fills = dict(re.findall(r"^\s*(v\d+) .*BGCOLOR=\"(#\w+)\"", source, flags=re.M))
+    assert fills["v3"] == "#ffe082"
+    assert fills["v1"] == fills["v2"] == "#bbdefb"
+    assert {fills[f"v{k}"] for k in (4, 5, 6, 7)} == {"#eeeeee"}
+
+
+def test_step_trace_rows_show_the_adjoints_so_far():
+    *_, f = bishop()
+    steps = list(backward_steps(f))
+    rows = steps[1].rows  # after v7 and v6 have passed theirs on
+    assert [row.adjoint for row in rows] == [0.0, 0.0, 1.0, -1.0, 1.0, 1.0, 1.0]
+    assert "step 2/7" in str(steps[1]) and "v̄3 += 1 × 1 = 1" in str(steps[1])
+    assert "passes nothing on" in str(steps[-1])
+
+
+def test_show_backward_without_widget_displays_every_step(capsys):
+    *_, f = bishop()
+    assert show_backward(f, widget=False) is None
+    shown = capsys.readouterr().out
+    assert all(f"step {k}/7" in shown for k in range(1, 8))
+
+
+def test_show_backward_with_widget_has_a_slider_over_the_steps():
+    *_, f = bishop()
+    box = show_backward(f, widget=True)
+    slider = box.children[0]
+    assert (slider.min, slider.max, slider.value) == (1, 7, 1)
+    slider.value = 5  # redraws without error

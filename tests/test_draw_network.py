@@ -1,0 +1,188 @@
+"""draw_network: an MLP as units and weights, with activations and the deltas of backprop."""
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import nn
+from autodiff import Value, no_grad
+from nn.module import MLP
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def rendered(digraph):
+    """{title: (texts, first y coordinate, stroke colour)} for every node and edge group."""
+    root = ET.fromstring(digraph.pipe(format="svg"))
+    groups = {}
+    for group in root.iter(f"{SVG}g"):
+        kind = group.get("class", "")
+        if kind not in ("node", "edge"):
+            continue
+        texts = [t.text for t in group.iter(f"{SVG}text")]
+        first = group.find(f"{SVG}text")
+        path = group.find(f"{SVG}path")
+        groups[group.find(f"{SVG}title").text] = (
+            texts,
+            float(first.get("y")) if first is not None else None,
+            path.get("stroke") if path is not None else None,
+        )
+    return groups
+
+
+def shown_number(texts, name):
+    """The number after `name` ("δ", "z", "a", "x", "b") in a unit's texts."""
+    for text in texts:
+        if text.startswith(name + " "):
+            return float(text.split()[1])
+    raise AssertionError(f"no {name} in {texts}")
+
+
+def trained_step(model, x, t):
+    """One forward pass and the backward pass of E = ½ (y - t)²."""
+    y = model(x)
+    loss = 0.5 * (y - t) ** 2
+    loss.backward()
+    return y
+
+
+def hand_deltas(model, x, t):
+    """Bishop's Algorithm 8.1 in floats: output δ = y - t, then δ_j = h'(a_j) Σ_k w_kj δ_k."""
+    z = list(x)
+    activations = []
+    for layer in model.layers:
+        a = [
+            sum(w.data * zi for w, zi in zip(n.weights, z, strict=True)) + n.bias.data
+            for n in layer.neurons
+        ]
+        z = [math.tanh(v) if layer.activation == "tanh" else v for v in a]
+        activations.append(z)
+    deltas = [[z[0] - t]]  # linear output unit, sum-of-squares error
+    for number in range(len(model.layers) - 2, -1, -1):
+        above = model.layers[number + 1]
+        z_here = activations[number]
+        deltas.insert(
+            0,
+            [
+                (1 - z_here[j] ** 2)
+                * sum(n.weights[j].data * d for n, d in zip(above.neurons, deltas[0], strict=True))
+                for j in range(len(z_here))
+            ],
+        )
+    return deltas
+
+
+def test_units_and_weights_of_a_small_network():
+    model = MLP(2, [3, 2, 1], seed=0)
+    trained_step(model, [0.5, -1.0], 1.0)
+    groups = rendered(nn.draw_network(model))
+    units = [title for title in groups if "->" not in title]
+    weights = [title for title in groups if "->" in title]
+    assert sorted(units) == sorted(["x0", "x1", "L1_0", "L1_1", "L1_2", "L2_0", "L2_1", "L3_0"])
+    assert len(weights) == 2 * 3 + 3 * 2 + 2 * 1
+    assert shown_number(groups["x0"][0], "x") == 0.5 and shown_number(groups["x1"][0], "x") == -1.0
+
+
+def test_units_show_activation_and_the_textbook_delta():
+    model = MLP(2, [3, 2, 1], seed=1)
+    x, t = [0.4, -0.7], 0.3
+    trained_step(model, x, t)
+    groups = rendered(nn.draw_network(model))
+    deltas = hand_deltas(model, x, t)
+    for number, layer in enumerate(model.layers, start=1):
+        for j, neuron in enumerate(layer.neurons):
+            texts = groups[f"L{number}_{j}"][0]
+            assert texts[0] == f"z{number}[{j}]"
+            assert shown_number(texts, "z") == pytest.approx(neuron.output.data, rel=1e-3)
+            assert shown_number(texts, "a") == pytest.approx(neuron.preactivation.data, rel=1e-3)
+            assert shown_number(texts, "b") == pytest.approx(neuron.bias.data, rel=1e-3)
+            assert shown_number(texts, "δ") == pytest.approx(deltas[number - 1][j], rel=1e-3)
+
+
+def test_weight_edges_are_coloured_by_sign_and_sized_by_magnitude():
+    model = MLP(2, [4, 1], seed=2)
+    trained_step(model, [1.0, 2.0], 0.0)
+    graph = nn.draw_network(model)
+    groups = rendered(graph)
+    widths = {}
+    for number, layer in enumerate(model.layers, start=1):
+        sources = [f"x{i}" for i in range(2)] if number == 1 else [f"L1_{i}" for i in range(4)]
+        for j, neuron in enumerate(layer.neurons):
+            for source, weight in zip(sources, neuron.weights, strict=True):
+                texts, _, stroke = groups[f"{source}->L{number}_{j}"]
+                assert stroke == ("#1f77b4" if weight.data >= 0 else "#ff7f0e")
+                assert float(texts[0]) == pytest.approx(
+                    weight.data, rel=1e-2
+                )  # ≤ 40 edges: labelled
+                line = re.search(
+                    rf"\b{source} -> L{number}_{j} \[.*penwidth=([\d.]+)", graph.source
+                )
+                widths[abs(weight.data)] = float(line[1])
+    ordered = [widths[w] for w in sorted(widths)]
+    assert ordered == sorted(ordered) and ordered[-1] == 4.0  # the largest weight is the thickest
+
+
+def test_weight_labels_can_be_turned_off_and_are_off_for_big_networks():
+    model = MLP(2, [3, 1], seed=0)
+    unlabelled = rendered(nn.draw_network(model, show_weights=False))
+    assert all(texts == [] for title, (texts, _, _) in unlabelled.items() if "->" in title)
+    big = MLP(2, [8, 8, 1], seed=0)  # 88 weights
+    assert "label=" not in "".join(line for line in nn.draw_network(big).body if "->" in line)
+
+
+def test_units_of_each_layer_stay_in_index_order():
+    model = MLP(4, [10, 6, 3], seed=3)
+    model([0.1, 0.2, 0.3, 0.4])
+    groups = rendered(nn.draw_network(model))
+    for prefix, count in [("x", 4), ("L1_", 10), ("L2_", 6), ("L3_", 3)]:
+        heights = [groups[f"{prefix}{k}"][1] for k in range(count)]
+        assert heights == sorted(heights), prefix  # top to bottom by index
+
+
+def test_before_any_call_units_show_only_names_and_biases():
+    model = MLP(2, [2, 1], seed=0)
+    groups = rendered(nn.draw_network(model))
+    assert groups["x0"][0] == ["x[0]"]
+    assert [text.split()[0] for text in groups["L1_0"][0]] == ["z1[0]", "b"]
+
+
+def test_inputs_given_as_values_and_calls_under_no_grad():
+    model = MLP(2, [2, 1], seed=0)
+    model([Value(0.25), Value(-0.5)])
+    groups = rendered(nn.draw_network(model))
+    assert shown_number(groups["x1"][0], "x") == -0.5
+    with no_grad():
+        model([0.9, 0.9])
+    groups = rendered(nn.draw_network(model))
+    assert groups["x0"][0] == ["x[0]"]  # a no_grad call records no inputs
+    assert shown_number(groups["L1_0"][0], "z") == pytest.approx(
+        model.layers[0].neurons[0].output.data, rel=1e-3
+    )
+
+
+def test_same_network_gives_the_same_dot_text():
+    first, second = MLP(3, [4, 2], seed=5), MLP(3, [4, 2], seed=5)
+    for model in (first, second):
+        outputs = model([0.1, 0.2, 0.3])
+        (outputs[0] * outputs[1]).backward()
+    assert nn.draw_network(first).source == nn.draw_network(second).source
+
+
+def test_too_many_weights_warns_and_draws_one_box_per_layer():
+    model = MLP(50, [50, 10], seed=0)  # 3000 weights
+    with pytest.warns(UserWarning, match="3000 weights"):
+        summary = nn.draw_network(model)
+    groups = rendered(summary)
+    assert sorted(groups) == sorted(["inputs", "L1", "L2", "inputs->L1", "L1->L2"])
+    assert groups["L1"][0] == ["hidden layer 1", "50 tanh units", "2500 weights"]
+    everything = nn.draw_network(model, max_edges=None).source
+    assert everything.count("->") == 3000
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="MLP"):
+        nn.draw_network(Value(1.0))
+    with pytest.raises(ValueError, match="rankdir"):
+        nn.draw_network(MLP(1, [1]), rankdir="up")
