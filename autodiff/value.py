@@ -190,8 +190,7 @@ class Value:
         """Seed this node's adjoint with `grad`; add v̄_j ∂v_j/∂v_i into every ancestor's `grad`."""
         if not is_real(grad):
             raise TypeError(f"backward grad must be a real number, not {type(grad).__name__}")
-        for node, adjoint in adjoints(self, float(grad)).items():
-            node.grad += adjoint
+        adjoints(self, float(grad), add_to_grad=True)
 
     def zero_grad(self) -> None:
         """Set `grad` to 0.0 on this node and every ancestor."""
@@ -239,7 +238,6 @@ def format_number(x: float) -> str:
 
 
 _new_value = object.__new__
-_ONLY_VALUES = {Value}
 _VALUES_AND_FLOATS = {Value, float}
 
 
@@ -272,9 +270,9 @@ def _unary(prim: Primitive, x: Value) -> Value:
 
 
 def _binary(prim: Primitive, left: Any, right: Any) -> Value:
-    """The node for prim(left, right); the fast path of `_apply` when both are Values."""
+    """The node for prim(left, right), with a fast path when both are Values."""
     if type(left) is not Value or type(right) is not Value:
-        return _apply(prim, (left, right))  # a folded constant, or NotImplemented
+        return _apply_with_constants(prim, (left, right))  # or NotImplemented
     a = left.data
     b = right.data
     data = prim.value(a, b)
@@ -282,18 +280,32 @@ def _binary(prim: Primitive, left: Any, right: Any) -> Value:
     return _node(data, prim, inputs, prim.local_grads(a, b, data), inputs)
 
 
-def _apply_to_values(prim: Primitive, inputs: tuple) -> Value:
-    """The node for prim(*inputs) when every input is a Value."""
-    args = [x.data for x in inputs]
-    data = prim.value(*args)
-    return _node(data, prim, inputs, prim.local_grads(*args, data), inputs)
+def _apply(prim: Primitive, inputs: tuple) -> Any:
+    """The node for prim(*inputs) over Values and numbers (a float if all are numbers)."""
+    # The common case first: every input is a node. The comprehension both reads the primal
+    # values and checks the types, which is the cheapest way to do both in Python.
+    args = [x.data for x in inputs if x.__class__ is Value]
+    if len(args) == len(inputs):
+        data = prim.value(*args)
+        return _node(data, prim, inputs, prim.local_grads(*args, data), inputs)
+    types = set(map(type, inputs))
+    if Value in types and Dual in types:
+        raise TypeError(f"{prim.name}: cannot mix Dual and Value in one operation")
+    if Value in types:
+        result = _apply_with_constants(prim, inputs, types)
+    elif Dual in types:
+        result = Dual._apply(prim, inputs)
+    else:
+        return prim.value(*map(_real, inputs))
+    if result is NotImplemented:
+        bad = next(x for x in inputs if not isinstance(x, (Value, Dual)) and not is_real(x))
+        raise TypeError(f"{prim.name}: unsupported operand type {type(bad).__name__}")
+    return result
 
 
-def _apply(prim: Primitive, inputs: tuple, types: set | None = None) -> Value:
-    """Make the one node for prim(*inputs); a number among the inputs is a folded constant."""
+def _apply_with_constants(prim: Primitive, inputs: tuple, types: set | None = None) -> Any:
+    """The node for prim(*inputs) where some inputs are numbers: they are folded in as constants."""
     types = set(map(type, inputs)) if types is None else types
-    if types == _ONLY_VALUES:  # the common case: every input is a node
-        return _apply_to_values(prim, inputs)
     if not types <= _VALUES_AND_FLOATS:  # ints, numpy scalars, ... become floats; others refused
         if not all(isinstance(x, Value) or is_real(x) for x in inputs):
             return NotImplemented
@@ -327,29 +339,12 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Any:
     weights, inputs = tuple(weights), tuple(inputs)
     if len(weights) != len(inputs):
         raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
-    return _apply_any(ops.DOT, (*weights, *inputs, bias))
+    return _apply(ops.DOT, (*weights, *inputs, bias))
 
 
 def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - the package's own sum, used as autodiff.sum
     """Σ_i v_i as one node with local derivatives 1."""
-    return _apply_any(ops.SUM, tuple(values))
-
-
-def _apply_any(prim: Primitive, inputs: tuple) -> Any:
-    """Apply an n-ary primitive to numbers (a float), Values (a node) or Duals (a Dual)."""
-    types = set(map(type, inputs))
-    if Value in types and Dual in types:
-        raise TypeError(f"{prim.name}: cannot mix Dual and Value in one operation")
-    if Value in types:
-        result = _apply(prim, inputs, types)
-    elif Dual in types:
-        result = Dual._apply(prim, inputs)
-    else:
-        return prim.value(*map(_real, inputs))
-    if result is NotImplemented:
-        bad = next(x for x in inputs if not isinstance(x, (Value, Dual)) and not is_real(x))
-        raise TypeError(f"{prim.name}: unsupported operand type {type(bad).__name__}")
-    return result
+    return _apply(ops.SUM, tuple(values))
 
 
 def _real(x: Any) -> float:
@@ -382,11 +377,14 @@ def ancestors(output: Value) -> list[Value]:
 _creation_number = attrgetter("serial")
 
 
-def adjoints(output: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
+def adjoints(
+    output: Value, seed: Any = 1.0, create_graph: bool = False, add_to_grad: bool = False
+) -> dict[Value, Any]:
     """Reverse mode: the adjoint v̄ = ∂output/∂v of every node `output` depends on.
 
     With `create_graph`, the local derivatives are recomputed as Values, so the adjoints are
-    Values in a graph of their own and can be differentiated again.
+    Values in a graph of their own and can be differentiated again. With `add_to_grad` (what
+    `backward()` does), each node's adjoint is also added to its `.grad` once it is complete.
     """
     order = ancestors(output)
     order.reverse()
@@ -399,6 +397,8 @@ def adjoints(output: Value, seed: Any = 1.0, create_graph: bool = False) -> dict
         adjoint = result[node]
         if checking:
             _check_adjoint(node, adjoint)
+        if add_to_grad:
+            node.grad += adjoint
         if not node.parents or adjoint == 0.0:
             # NOTE: a zero adjoint adds nothing (even where IEEE would say 0 · inf = nan:
             # the node does not affect the output, so neither do its inputs through it).

@@ -2,6 +2,7 @@
 
 from . import datasets, losses, textbook
 from .curvature import exact_hessian, outer_product_hessian
+from .draw import draw_network
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -14,4 +15,26 @@ from .module import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam
 from .training import History, evaluate, train
 
-from .draw import draw_network
+__all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "datasets",
+    "draw_network",
+    "evaluate",
+    "exact_hessian",
+    "hinge",
+    "losses",
+    "mse",
+    "outer_product_hessian",
+    "sse",
+    "textbook",
+    "train",
+]

@@ -12,8 +12,7 @@ import random
 
 def xor() -> tuple[list[list[float]], list[int]]:
     """The four corners of the unit square, y = x1 XOR x2: not linearly separable."""
-    X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]  # noqa: N806 - the usual name for inputs
-    return X, [0, 1, 1, 0]
+    return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0]
 
 
 def _half_circle(count: int) -> list[float]:
@@ -26,7 +25,7 @@ def _half_circle(count: int) -> list[float]:
 def make_moons(
     n: int = 100, noise: float = 0.1, seed: int | None = 0
 ) -> tuple[list[list[float]], list[int]]:
-    """Two half-circles, class 0 on (cos θ, sin θ) and class 1 on (1 - cos θ, 1/2 - sin θ), θ ∈ [0, π].
+    """Two half-circles: class 0 on (cos θ, sin θ), class 1 on (1 - cos θ, 1/2 - sin θ), θ ∈ [0, π].
 
     As scikit-learn's make_moons: n // 2 points on the upper moon, the rest on the lower, shuffled,
     then Gaussian noise of standard deviation `noise` added to each coordinate.
@@ -40,5 +39,5 @@ def make_moons(
     lower = [([1.0 - math.cos(a), 0.5 - math.sin(a)], 1) for a in _half_circle(n - n // 2)]
     points = upper + lower
     rng.shuffle(points)
-    X = [[x1 + rng.gauss(0.0, noise), x2 + rng.gauss(0.0, noise)] for (x1, x2), _ in points]  # noqa: N806
-    return X, [label for _, label in points]
+    inputs = [[x1 + rng.gauss(0.0, noise), x2 + rng.gauss(0.0, noise)] for (x1, x2), _ in points]
+    return inputs, [label for _, label in points]

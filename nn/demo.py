@@ -37,29 +37,37 @@ class DemoResult:
     files: list[Path]
 
 
-def run(epochs: int = 100, seed: int = 0, out_dir: Path | str = "out", progress: bool = True) -> DemoResult:
-    """Train on two moons, print the progress and accuracy, and write the five pictures and texts."""
+def run(
+    epochs: int = 100, seed: int = 0, out_dir: Path | str = "out", progress: bool = True
+) -> DemoResult:
+    """Train on two moons, print progress and accuracy, and write the five pictures and texts."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    X, y = datasets.make_moons(100, noise=0.1, seed=seed)  # noqa: N806 - the usual name for inputs
-    labels = [2 * label - 1 for label in y]  # the hinge loss wants t in {-1, +1}
+    points, classes = datasets.make_moons(100, noise=0.1, seed=seed)
+    labels = [2 * label - 1 for label in classes]  # the hinge loss wants t in {-1, +1}
     model = MLP(2, [*HIDDEN, 1], activation="tanh", seed=seed)
     optimizer = Adam(model.parameters(), lr=LEARNING_RATE)
-    print(f"training {model} on two moons ({len(X)} points), hinge loss + {L2} Σw², Adam")
+    print(f"training {model} on two moons ({len(points)} points), hinge loss + {L2} Σw², Adam")
     start = time.perf_counter()
     history = train(
-        model, X, labels, loss=losses.hinge, optimizer=optimizer, epochs=epochs, l2=L2,
+        model,
+        points,
+        labels,
+        loss=losses.hinge,
+        optimizer=optimizer,
+        epochs=epochs,
+        l2=L2,
         progress=progress,
     )
     seconds = time.perf_counter() - start
-    loss, accuracy = evaluate(model, X, labels, loss=losses.hinge)
+    loss, accuracy = evaluate(model, points, labels, loss=losses.hinge)
     print(f"final training loss {loss:.4f}, accuracy {accuracy:.1%} ({seconds:.1f} s)")
 
     files = [
-        _plot_decision_boundary(model, X, y, out / "decision_boundary.png"),
+        _plot_decision_boundary(model, points, classes, out / "decision_boundary.png"),
         _plot_history(history, out / "loss.png"),
-        _write_neuron_graph(X[0], labels[0], seed, out / "graph.svg"),
-        _write_network(model, X[0], labels[0], out / "network.svg"),
+        _write_neuron_graph(points[0], labels[0], seed, out / "graph.svg"),
+        _write_network(model, points[0], labels[0], out / "network.svg"),
         _write_trace(out / "trace.txt"),
     ]
     for path in files:
@@ -67,15 +75,15 @@ def run(epochs: int = 100, seed: int = 0, out_dir: Path | str = "out", progress:
     return DemoResult(accuracy, seconds, files)
 
 
-def _plot_decision_boundary(model: MLP, X: list, y: list[int], path: Path) -> Path:  # noqa: N803
+def _plot_decision_boundary(model: MLP, points: list, classes: list[int], path: Path) -> Path:
     """The score y(x) over the plane, its zero level (the decision boundary) and the data."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: render to files only
     import matplotlib.pyplot as plt
 
-    xs = [p[0] for p in X]
-    ys = [p[1] for p in X]
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
     left, right = min(xs) - 0.5, max(xs) + 0.5
     bottom, top = min(ys) - 0.5, max(ys) + 0.5
     grid_x = [left + (right - left) * i / (GRID - 1) for i in range(GRID)]
@@ -87,8 +95,8 @@ def _plot_decision_boundary(model: MLP, X: list, y: list[int], path: Path) -> Pa
     axes.contour(grid_x, grid_y, scores, levels=[0.0], colors="black", linewidths=1.5)
     figure.colorbar(filled, ax=axes, label="score y(x)")
     for label, color in ((0, "tab:red"), (1, "tab:blue")):
-        points = [p for p, t in zip(X, y) if t == label]
-        axes.scatter(*zip(*points), c=color, edgecolors="black", s=25, label=f"class {label}")
+        members = [p for p, t in zip(points, classes) if t == label]
+        axes.scatter(*zip(*members), c=color, edgecolors="black", s=25, label=f"class {label}")
     axes.set(title="Two moons: decision boundary y(x) = 0", xlabel="$x_1$", ylabel="$x_2$")
     axes.legend(loc="lower left")
     figure.tight_layout()
@@ -107,7 +115,9 @@ def _plot_history(history: History, path: Path) -> Path:
     epochs = range(1, len(history.loss) + 1)
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.5))
     loss_axes.plot(epochs, history.loss)
-    loss_axes.set(title="training loss", xlabel="epoch", ylabel="mean hinge loss + L2", yscale="log")
+    loss_axes.set(
+        title="training loss", xlabel="epoch", ylabel="mean hinge loss + L2", yscale="log"
+    )
     accuracy_axes.plot(epochs, history.accuracy, color="tab:green")
     accuracy_axes.set(title="training accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.05))
     figure.tight_layout()
@@ -129,10 +139,8 @@ def _write_neuron_graph(x: list[float], target: int, seed: int, path: Path) -> P
 
 def _write_network(model: MLP, x: list[float], target: int, path: Path) -> Path:
     """The trained network with each unit's a, z and δ for one data point's hinge loss."""
-    model.zero_grad()
     losses.hinge(model(x), target).backward()
     path.write_bytes(draw_network(model).pipe(format="svg"))
-    model.zero_grad()
     return path
 
 
@@ -157,7 +165,9 @@ def main(argv: Sequence[str] | None = None) -> DemoResult:
         description="Train the textbook tanh network on two moons and write plots and graphs.",
     )
     parser.add_argument("--epochs", type=int, default=100, help="training epochs (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and weights (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the data and weights (default 0)"
+    )
     parser.add_argument("--out", default="out", help="directory for the outputs (default out/)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

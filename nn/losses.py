@@ -1,8 +1,8 @@
 """Per-data-point error functions E_n (Bishop (8.1)); sum or average them over a data set yourself.
 
 Each takes the model's output as the model returns it (a Value, or a list of Values) and a target,
-and returns a Value (a float for plain numbers). They are compositions of engine primitives with no derivative rules of their
-own, written in forms that cannot overflow for any finite input.
+and returns a Value (a float for plain numbers). They are compositions of engine primitives with
+no derivative rules of their own, written in forms that cannot overflow for any finite input.
 """
 
 from __future__ import annotations
@@ -67,14 +67,14 @@ def binary_cross_entropy(probability: Any, target: Any) -> Value:
     if _data(q) == 0.0:
         # NOTE: ln 0 is -inf: a saturated probability on the wrong side has an infinite loss.
         raise ValueError(
-            f"binary_cross_entropy: probability {_data(p)!r} for target {t} gives an infinite loss; "
-            "use binary_cross_entropy_with_logits on the logit instead"
+            f"binary_cross_entropy: probability {_data(p)!r} for target {t} gives an infinite "
+            "loss; use binary_cross_entropy_with_logits on the logit instead"
         )
     return -autodiff.log(q)
 
 
 def binary_cross_entropy_with_logits(logit: Any, target: Any) -> Value:
-    """E_n = -[t ln σ(a) + (1 - t) ln(1 - σ(a))] = softplus(a) - t a, from the logit a, t in {0, 1}."""
+    """E_n = -[t ln σ(a) + (1 - t) ln(1 - σ(a))] = softplus(a) - t a for a logit a, t in {0, 1}."""
     a = _single(logit, "binary_cross_entropy_with_logits")
     t = _binary_target(target, (0, 1), "binary_cross_entropy_with_logits")
     # NOTE: -ln σ(a) = softplus(-a) and -ln(1 - σ(a)) = softplus(a); softplus never overflows,

@@ -1,8 +1,9 @@
 """The textbook network: `Module`, `Neuron`, `Layer` and `MLP` built on `autodiff.Value`.
 
-A neuron's pre-activation a_j = Σ_i w_ji z_i + b_j is one `autodiff.dot` node (Bishop (8.5)), so after
-a backward pass its adjoint is the textbook's δ_j = ∂E/∂a_j (8.8). Each neuron keeps the nodes of its
-last call as `preactivation` (a_j) and `output` (z_j = h(a_j), (8.6)) for drawings and tests.
+A neuron's pre-activation a_j = Σ_i w_ji z_i + b_j is one `autodiff.dot` node (Bishop (8.5)), so
+after a backward pass its adjoint is the textbook's δ_j = ∂E/∂a_j (8.8). Each neuron keeps the
+nodes of its last call as `preactivation` (a_j) and `output` (z_j = h(a_j), (8.6)) for drawings
+and tests.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ class Module:
         return {}
 
     def state_dict(self) -> dict[str, Any]:
-        """The parameter values as JSON-safe data: the shape and w as floats in `parameters()` order."""
+        """The parameter values as JSON-safe data: the shape, and w in parameters() order."""
         return {**self._shape(), "parameters": [p.data for p in self.parameters()]}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Set every parameter's value from `state_dict()` data, after checking that the shapes match."""
+        """Set every parameter from state_dict() data, after checking that the shapes match."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict expects a dict, not {type(state).__name__}")
         expected = {**self._shape(), "parameters": None}
@@ -76,7 +77,9 @@ def _rng(seed: Seed) -> random.Random:
 
 def _check_activation(activation: str) -> str:
     if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}"
+        )
     return activation
 
 
@@ -87,11 +90,10 @@ def _check_size(name: str, size: Any) -> int:
 
 
 def _as_inputs(inputs: Any, nin: int) -> Sequence[Any]:
-    """The input vector as a list or tuple of nin numbers or Values (one number passes for nin = 1)."""
-    if isinstance(inputs, Value) or is_real(inputs):
-        inputs = [inputs]
-    elif not isinstance(inputs, (list, tuple)):
-        inputs = list(inputs)
+    """The input vector as a list or tuple of nin numbers or Values (a bare number when nin = 1)."""
+    if type(inputs) is not list and type(inputs) is not tuple:
+        is_one = isinstance(inputs, Value) or is_real(inputs)
+        inputs = [inputs] if is_one else list(inputs)
     if len(inputs) != nin:
         raise ValueError(f"expected {nin} inputs, got {len(inputs)}")
     return inputs
@@ -128,7 +130,10 @@ class Neuron(Module):
 
     def __call__(self, inputs: Any) -> Value:
         """z_j = h(Σ_i w_ji z_i + b_j) for one input vector (numbers or Values)."""
-        inputs = _as_inputs(inputs, self.nin)
+        return self._forward(_as_inputs(inputs, self.nin))
+
+    def _forward(self, inputs: Sequence[Any]) -> Value:
+        """The unit on inputs already checked to be nin long (Layer and MLP check once for all)."""
         preactivation = dot(self.weights, inputs, self.bias)  # (8.5): one node, its adjoint is δ_j
         preactivation.label = self._labels[0]
         self.preactivation = preactivation
@@ -169,7 +174,7 @@ class Layer(Module):
     def __call__(self, inputs: Any) -> Value | list[Value]:
         """The layer's outputs: a Value when nout = 1, else a list of nout Values."""
         inputs = _as_inputs(inputs, self.nin)
-        outputs = [neuron(inputs) for neuron in self.neurons]
+        outputs = [neuron._forward(inputs) for neuron in self.neurons]
         return outputs[0] if self.nout == 1 else outputs
 
     def parameters(self) -> list[Value]:
@@ -215,10 +220,10 @@ class MLP(Module):
             layer._name(str(number))
 
     def __call__(self, inputs: Any) -> Value | list[Value]:
-        """The network's output y(x, w): a Value, or a list of Values when the last layer has > 1 unit."""
+        """The output y(x, w): a Value, or a list of Values when the last layer has several."""
         z = _as_inputs(inputs, self.nin)
         for layer in self.layers:  # forward propagation, layer by layer
-            z = [neuron(z) for neuron in layer.neurons]
+            z = [neuron._forward(z) for neuron in layer.neurons]
         return z[0] if len(z) == 1 else z
 
     def parameters(self) -> list[Value]:

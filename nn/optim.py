@@ -43,7 +43,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """w ← w - η b with b ← μ b + ∂E/∂w (b = ∂E/∂w on the first step; plain gradient descent when μ = 0)."""
+    """w ← w - η b with b ← μ b + ∂E/∂w (b = ∂E/∂w on the first step; plain descent when μ = 0)."""
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params)
@@ -70,7 +70,7 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """w ← w - η m̂ / (√v̂ + ε), with m̂, v̂ the bias-corrected running means of g and g² (Kingma & Ba)."""
+    """w ← w - η m̂ / (√v̂ + ε), m̂ and v̂ the bias-corrected running means of g and g² (Adam)."""
 
     def __init__(
         self,

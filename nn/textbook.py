@@ -45,7 +45,7 @@ class Backprop:
 
 
 def backprop(model: MLP, x: Any, t: Any) -> Backprop:
-    """∂E_n/∂w for E_n = ½ Σ_k (y_k - t_k)² by Algorithm 8.1: forward, output δ, backward δ, δ_j z_i."""
+    """∂E_n/∂w for E_n = ½ Σ_k (y_k - t_k)² by Algorithm 8.1: forward, output δ, backward δ, δ z."""
     weights = [[[w.data for w in unit.weights] for unit in layer.neurons] for layer in model.layers]
     biases = [[unit.bias.data for unit in layer.neurons] for layer in model.layers]
     kinds = [layer.activation for layer in model.layers]
@@ -89,7 +89,8 @@ def backprop(model: MLP, x: Any, t: Any) -> Backprop:
             for j, (a_j, z_j) in enumerate(zip(preactivations[layer], zs[layer + 1]))
         ]
 
-    # 4. Derivatives: ∂E_n/∂w_ji = δ_j z_i (8.10), and ∂E_n/∂b_j = δ_j (a bias is a weight from z = 1).
+    # 4. Derivatives: ∂E_n/∂w_ji = δ_j z_i (8.10), and ∂E_n/∂b_j = δ_j (a bias is a weight from
+    #    a unit fixed at z = 1).
     #    Listed as model.parameters() lists them: layer by layer, unit by unit, weights then bias.
     grads = [
         d

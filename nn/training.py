@@ -22,8 +22,8 @@ Loss = Callable[[Any, Any], Any]
 Correct = Callable[[Any, Any], bool]
 
 
-def _data(y: Any) -> float:
-    return y.data if isinstance(y, autodiff.Value) else float(y)
+def _data(output: Any) -> float:
+    return output.data if isinstance(output, autodiff.Value) else float(output)
 
 
 def _score_has_sign_of_label(score: Any, target: Any) -> bool:
@@ -58,16 +58,16 @@ CORRECT: dict[Loss, Correct] = {
 
 @dataclass
 class History:
-    """Per-epoch mean training loss and accuracy (accuracy stays empty when there is no rule for it)."""
+    """Per epoch: the mean batch error (penalty included) and accuracy (empty without a rule)."""
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
 
 
-def _check_data(X: Sequence[Any], y: Sequence[Any]) -> None:  # noqa: N803 - the usual name for inputs
-    if len(X) != len(y):
-        raise ValueError(f"{len(X)} inputs but {len(y)} targets")
-    if len(X) == 0:
+def _check_data(inputs: Sequence[Any], targets: Sequence[Any]) -> None:
+    if len(inputs) != len(targets):
+        raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets")
+    if len(inputs) == 0:
         raise ValueError("the data set is empty")
 
 
@@ -79,8 +79,8 @@ def _penalty(model: Module, l2: float) -> Any:
 
 def train(
     model: Module,
-    X: Sequence[Any],  # noqa: N803 - the usual name for inputs
-    y: Sequence[Any],
+    inputs: Sequence[Any],
+    targets: Sequence[Any],
     *,
     loss: Loss,
     optimizer: Optimizer,
@@ -91,22 +91,22 @@ def train(
     seed: int | None = 0,
     progress: bool = True,
 ) -> History:
-    """Minimise (1/B) Σ_{n in batch} loss(model(x_n), y_n) + l2 Σ w² with `optimizer`, epoch by epoch.
+    """Minimise (1/B) Σ_{n in batch} loss(model(x_n), t_n) + l2 Σ w² with `optimizer`, per epoch.
 
     `batch_size=None` uses the whole data set per step (batch gradient descent, Bishop (8.14));
     otherwise each epoch visits the points in an order shuffled by `seed`. The accuracy of an epoch
     is counted on the forward passes it made, before each update, using `correct(output, target)`
     (by default the rule for `loss` in `CORRECT`).
     """
-    _check_data(X, y)
+    _check_data(inputs, targets)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    size = len(X) if batch_size is None else batch_size
+    size = len(inputs) if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
     correct = correct or CORRECT.get(loss)
     rng = random.Random(seed)
-    order = list(range(len(X)))
+    order = list(range(len(inputs)))
     history = History()
     bar = _progress_bar(epochs) if progress else None
     try:
@@ -117,9 +117,9 @@ def train(
             right = 0
             for start in range(0, len(order), size):
                 batch = order[start : start + size]
-                outputs = [model(X[n]) for n in batch]
+                outputs = [model(inputs[n]) for n in batch]
                 # 1. The batch's error: the mean of the per-point errors E_n, plus the penalty.
-                point_losses = [loss(out, y[n]) for out, n in zip(outputs, batch)]
+                point_losses = [loss(out, targets[n]) for out, n in zip(outputs, batch)]
                 error = autodiff.sum(point_losses) / len(batch)
                 if l2:
                     error = error + _penalty(model, l2)
@@ -129,10 +129,10 @@ def train(
                 optimizer.step()
                 total_loss += error.data * len(batch)
                 if correct is not None:
-                    right += sum(correct(out, y[n]) for out, n in zip(outputs, batch))
-            history.loss.append(total_loss / len(X))
+                    right += sum(correct(out, targets[n]) for out, n in zip(outputs, batch))
+            history.loss.append(total_loss / len(inputs))
             if correct is not None:
-                history.accuracy.append(right / len(X))
+                history.accuracy.append(right / len(inputs))
             if bar is not None:
                 bar.set_postfix(_summary(history), refresh=False)
                 bar.update()
@@ -157,18 +157,18 @@ def _summary(history: History) -> dict[str, str]:
 
 def evaluate(
     model: Module,
-    X: Sequence[Any],  # noqa: N803 - the usual name for inputs
-    y: Sequence[Any],
+    inputs: Sequence[Any],
+    targets: Sequence[Any],
     *,
     loss: Loss,
     correct: Correct | None = None,
 ) -> tuple[float, float | None]:
     """(mean loss, accuracy) of `model` on a data set, computed without recording a graph."""
-    _check_data(X, y)
+    _check_data(inputs, targets)
     correct = correct or CORRECT.get(loss)
     with autodiff.no_grad():
-        outputs = [model(x) for x in X]
-        mean_loss = sum(_data(loss(out, t)) for out, t in zip(outputs, y)) / len(X)
+        outputs = [model(x) for x in inputs]
+        mean_loss = sum(_data(loss(out, t)) for out, t in zip(outputs, targets)) / len(inputs)
     if correct is None:
         return mean_loss, None
-    return mean_loss, sum(correct(out, t) for out, t in zip(outputs, y)) / len(X)
+    return mean_loss, sum(correct(out, t) for out, t in zip(outputs, targets)) / len(inputs)

@@ -1,4 +1,4 @@
-"""Speed of tracegrad beside micrograd 0.1.0 and plain Python floats; run by `make bench`, not pytest.
+"""Speed of tracegrad beside micrograd 0.1.0 and plain floats; run by `make bench`, not pytest.
 
 Three sections, all in one process with Python's cyclic garbage collector on, as users run it:
 1. a long chain x -> tanh(x*a + b): forward ns/op, backward ns/node, bytes/node;
@@ -11,6 +11,7 @@ Usage: python tests/benchmark.py [--quick]
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import importlib.metadata
 import math
@@ -63,12 +64,12 @@ class MicroTanhNeuron(micro_nn.Neuron):
     """micrograd's Neuron with tanh in place of relu for its hidden units."""
 
     def __call__(self, x: Sequence[Any]) -> MicroValue:
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
         return act.tanh() if self.nonlin else act
 
 
 def with_big_stack(work: Callable[[], Any]) -> Any:
-    """Run `work()` in a thread with a 1 GiB stack and a high recursion limit (micrograd recurses)."""
+    """Run `work()` in a thread with a 1 GiB stack and a high recursion limit."""
     result: list[Any] = []
     errors: list[BaseException] = []
 
@@ -111,17 +112,17 @@ def assert_close(name: str, ours: Sequence[float], theirs: Sequence[float]) -> N
     """Equal to RELATIVE_TOLERANCE, relative to the largest magnitude in the vector."""
     assert len(ours) == len(theirs), f"{name}: {len(ours)} values against {len(theirs)}"
     scale = max(1.0, *map(abs, ours), *map(abs, theirs))
-    for i, (a, b) in enumerate(zip(ours, theirs)):
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         if abs(a - b) > RELATIVE_TOLERANCE * scale:
             raise AssertionError(f"{name}[{i}]: {a!r} != {b!r}")
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A markdown table with aligned columns, so it pastes into the README as it is."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
     print(f"\n{title}\n")
     for cells in (headers, ["-" * w for w in widths], *rows):
-        print("| " + " | ".join(str(c).rjust(w) for c, w in zip(cells, widths)) + " |")
+        print("| " + " | ".join(str(c).rjust(w) for c, w in zip(cells, widths, strict=True)) + " |")
 
 
 def timed(work: Callable[[], Any]) -> tuple[float, Any]:
@@ -131,11 +132,18 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def median_seconds(work: Callable[[], Any], runs: int) -> float:
+    """Median seconds of `runs` consecutive calls (the collector runs between them, as in use)."""
+    return statistics.median(timed(work)[0] for _ in range(runs))
+
+
 def log_log_slope(sizes: Sequence[float], seconds: Sequence[float]) -> float:
     """Least-squares slope of log(time) against log(size): the exponent p in time ~ size^p."""
     xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
 
 
 # --- 1. the chain x -> tanh(x*a + b) ----------------------------------------------------------
@@ -143,11 +151,11 @@ def log_log_slope(sizes: Sequence[float], seconds: Sequence[float]) -> float:
 X0, A, B = 0.5, 0.9, 0.1
 
 
-def chain_tracegrad(steps: int) -> dict:
-    """Build and differentiate the chain with tracegrad; times and derivatives."""
-    x, a, b = Value(X0), Value(A), Value(B)
+def chain_graph(kind: type, steps: int) -> dict:
+    """Build the chain with `kind` (either engine's Value), differentiate it; times and results."""
+    x, a, b = kind(X0), kind(A), kind(B)
 
-    def forward() -> Value:
+    def forward() -> Any:
         y = x
         for _ in range(steps):
             y = (y * a + b).tanh()
@@ -162,27 +170,13 @@ def chain_tracegrad(steps: int) -> dict:
     }
 
 
+def chain_tracegrad(steps: int) -> dict:
+    return chain_graph(Value, steps)
+
+
 def chain_micrograd(steps: int) -> dict:
-    """The same with micrograd 0.1.0 (its recursive backward runs in a big-stack thread)."""
-
-    def work() -> dict:
-        x, a, b = MicroValue(X0), MicroValue(A), MicroValue(B)
-
-        def forward() -> MicroValue:
-            y = x
-            for _ in range(steps):
-                y = (y * a + b).tanh()
-            return y
-
-        forward_seconds, y = timed(forward)
-        backward_seconds, _ = timed(y.backward)
-        return {
-            "forward": forward_seconds,
-            "backward": backward_seconds,
-            "results": [y.data, x.grad, a.grad, b.grad],
-        }
-
-    return with_big_stack(work)
+    """micrograd's recursive backward needs the big stack."""
+    return with_big_stack(lambda: chain_graph(MicroValue, steps))
 
 
 def chain_plain(steps: int) -> dict:
@@ -210,29 +204,18 @@ def chain_plain(steps: int) -> dict:
     return {"forward": forward_seconds, "backward": backward_seconds, "results": [zs[-1], *grads]}
 
 
-def chain_bytes(engine: str, steps: int) -> float:
-    """Bytes per node held by the chain after forward and backward, graph alive (tracemalloc)."""
-
-    def work() -> float:
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        if engine == "tracegrad":
-            x, a, b = Value(X0), Value(A), Value(B)
-        else:
-            x, a, b = MicroValue(X0), MicroValue(A), MicroValue(B)
-        y = x
-        for _ in range(steps):
-            y = (y * a + b).tanh()
-        y.backward()
-        held = tracemalloc.get_traced_memory()[0] - before
-        tracemalloc.stop()
-        del x, a, b, y
-        return held / (3 * steps + 3)
-
+def chain_bytes(kind: type, steps: int) -> float:
+    """Bytes per node held by the chain's graph after the forward pass (tracemalloc)."""
     gc.collect()
-    size = work() if engine == "tracegrad" else with_big_stack(work)
-    gc.collect()
-    return size
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    x, a, b = kind(X0), kind(A), kind(B)
+    y = x
+    for _ in range(steps):
+        y = (y * a + b).tanh()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return held / (3 * steps + 3)
 
 
 def chain_medians(measure: Callable[[int], dict], steps: int, runs: int) -> dict:
@@ -254,8 +237,9 @@ def bench_chain(quick: bool) -> None:
     print("\n## 1. Chain x -> tanh(x*a + b), 3 nodes per step")
     print(
         "micrograd 0.1.0 has no tanh: this script adds one in micrograd's style (a closure\n"
-        f"_backward attached to its Value). micrograd's backward is recursive: it runs in a thread\n"
-        f"with a {BIG_STACK_BYTES >> 20} MiB stack and recursion limit {BIG_RECURSION_LIMIT:,}."
+        "_backward attached to its Value). micrograd's backward is recursive: it runs in a\n"
+        f"thread with a {BIG_STACK_BYTES >> 20} MiB stack and a recursion limit of "
+        f"{BIG_RECURSION_LIMIT:,}."
     )
     check_steps = 3_333
     ours, theirs, plain = (
@@ -282,7 +266,10 @@ def bench_chain(quick: bool) -> None:
             assert_close(
                 f"chain {name}", measured[name]["results"], measured["tracegrad"]["results"]
             )
-        memory = {name: chain_bytes(name, steps) for name in ("tracegrad", "micrograd")}
+        memory = {
+            "tracegrad": chain_bytes(Value, steps),
+            "micrograd": chain_bytes(MicroValue, steps),
+        }
         count = 3 * steps
         for name, m in measured.items():
             forward_ns = m["forward"] / count * 1e9
@@ -314,7 +301,7 @@ def bench_chain(quick: bool) -> None:
             ]
         )
     print_table(
-        "Medians (forward ns per op, backward ns per node, bytes per node with the graph alive):",
+        "Medians (forward ns per op, backward ns per node; bytes per node held by the graph):",
         ["nodes", "engine", "forward ns/op", "backward ns/node", "bytes/node", "runs"],
         rows,
     )
@@ -335,7 +322,7 @@ LEARNING_RATE = 0.1
 
 def tracegrad_loss(model: nn.MLP, points: list, targets: list[int]) -> Value:
     """micrograd demo.ipynb's loss: mean SVM hinge loss over the data plus 1e-4 Σ p²."""
-    data_loss = autodiff.sum([nn.hinge(model(x), t) for x, t in zip(points, targets)])
+    data_loss = autodiff.sum([nn.hinge(model(x), t) for x, t in zip(points, targets, strict=True)])
     regularisation = L2 * autodiff.sum([p * p for p in model.parameters()])
     return data_loss / len(points) + regularisation
 
@@ -351,7 +338,7 @@ def micrograd_loss(model: micro_nn.MLP, points: list, targets: list[int]) -> Mic
     """The loss exactly as micrograd's demo.ipynb writes it."""
     inputs = [list(map(MicroValue, row)) for row in points]
     scores = list(map(model, inputs))
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores)]
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = L2 * sum(p * p for p in model.parameters())
     return data_loss + reg_loss
@@ -401,12 +388,15 @@ def plain_loss_and_grads(
     grads = [([[0.0] * len(row) for row in rows], [0.0] * len(biases)) for rows, biases in layers]
     hidden = len(layers) - 1
     data_loss = 0.0
-    for x, t in zip(points, targets):
+    for x, t in zip(points, targets, strict=True):
         # 1. Forward (8.5), (8.6): keep each layer's input z and slope h'(a) for the backward pass.
         inputs, slopes, z = [], [], x
         for index, (rows, biases) in enumerate(layers):
             inputs.append(z)
-            a = [sum(map(operator.mul, row, z)) + bias for row, bias in zip(rows, biases)]
+            a = [
+                sum(map(operator.mul, row, z)) + bias
+                for row, bias in zip(rows, biases, strict=True)
+            ]
             if index == hidden:
                 z = a  # linear output unit: the score
             elif activation == "tanh":
@@ -425,21 +415,18 @@ def plain_loss_and_grads(
         for index in range(hidden, -1, -1):
             rows, _ = layers[index]
             row_grads, bias_grads = grads[index]
+            z = inputs[index]
             for j, delta in enumerate(deltas):
-                row = row_grads[j]
-                for i, zi in enumerate(inputs[index]):
-                    row[i] += delta * zi
+                row_grads[j] = [g + delta * zi for g, zi in zip(row_grads[j], z, strict=True)]
                 bias_grads[j] += delta
             if index:
-                column_sums = [
-                    sum(rows[j][i] * delta for j, delta in enumerate(deltas))
-                    for i in range(len(inputs[index]))
-                ]
+                columns = zip(*rows, strict=True)  # column i holds w_ji for every unit j
+                column_sums = [sum(map(operator.mul, column, deltas)) for column in columns]
                 deltas = list(map(operator.mul, slopes[index - 1], column_sums))
     # 4. The L2 term 1e-4 Σ p² adds 2e-4 p to every gradient.
     squares = 0.0
-    for (rows, biases), (row_grads, bias_grads) in zip(layers, grads):
-        for row, row_grad in zip(rows, row_grads):
+    for (rows, biases), (row_grads, bias_grads) in zip(layers, grads, strict=True):
+        for row, row_grad in zip(rows, row_grads, strict=True):
             for i, w in enumerate(row):
                 squares += w * w
                 row_grad[i] += 2 * L2 * w
@@ -451,8 +438,8 @@ def plain_loss_and_grads(
 
 def plain_step(layers: Layers, activation: str, points: list, targets: list[int]) -> None:
     _, grads = plain_loss_and_grads(layers, activation, points, targets)
-    for (rows, biases), (row_grads, bias_grads) in zip(layers, grads):
-        for row, row_grad in zip(rows, row_grads):
+    for (rows, biases), (row_grads, bias_grads) in zip(layers, grads, strict=True):
+        for row, row_grad in zip(rows, row_grads, strict=True):
             for i, g in enumerate(row_grad):
                 row[i] -= LEARNING_RATE * g
         for j, g in enumerate(bias_grads):
@@ -461,13 +448,15 @@ def plain_step(layers: Layers, activation: str, points: list, targets: list[int]
 
 def flatten(layers: Layers) -> list[float]:
     """Per layer, per neuron: weights then bias (tracegrad's and micrograd's order)."""
-    return [v for rows, biases in layers for row, b in zip(rows, biases) for v in (*row, b)]
+    return [
+        v for rows, biases in layers for row, b in zip(rows, biases, strict=True) for v in (*row, b)
+    ]
 
 
 def median_step_ms(step: Callable[[], None], runs: int) -> float:
-    """Median milliseconds of consecutive training steps (one warm-up), collector left running."""
+    """Median milliseconds of consecutive training steps, after one warm-up step."""
     step()
-    return statistics.median(timed(step)[0] for _ in range(runs)) * 1e3
+    return median_seconds(step, runs) * 1e3
 
 
 def bench_demo_step(quick: bool) -> None:
@@ -480,7 +469,9 @@ def bench_demo_step(quick: bool) -> None:
     )
     points, labels = nn.datasets.make_moons(100, 0.1, seed=0)
     targets = [2 * label - 1 for label in labels]  # hinge targets in {-1, +1}
-    runs = 3 if quick else 7
+    runs = {"tracegrad": 15, "micrograd": 5, "plain floats": 15}
+    if quick:
+        runs = dict.fromkeys(runs, 3)
     rows = []
     for activation in ("relu", "tanh"):
         model = nn.MLP(2, SIZES, activation=activation, seed=0)
@@ -505,15 +496,12 @@ def bench_demo_step(quick: bool) -> None:
         del ours, theirs
 
         optimiser = nn.SGD(model.parameters(), lr=LEARNING_RATE)
-        ms = {
-            "tracegrad": median_step_ms(
-                lambda: tracegrad_step(model, optimiser, points, targets), runs
-            ),
-            "micrograd": median_step_ms(lambda: micrograd_step(micro, points, targets), runs),
-            "plain floats": median_step_ms(
-                lambda: plain_step(layers, activation, points, targets), runs
-            ),
+        steps = {
+            "tracegrad": functools.partial(tracegrad_step, model, optimiser, points, targets),
+            "micrograd": functools.partial(micrograd_step, micro, points, targets),
+            "plain floats": functools.partial(plain_step, layers, activation, points, targets),
         }
+        ms = {name: median_step_ms(step, runs[name]) for name, step in steps.items()}
         rows.append(
             [
                 activation,
@@ -526,9 +514,14 @@ def bench_demo_step(quick: bool) -> None:
                 f"{nodes:,}",
             ]
         )
-    print("Checked first: loss and all 337 gradients agree across the three to 1e-9 relative.")
+    print(
+        f"Checked first: loss and all {len(values)} gradients agree across the three "
+        "to 1e-9 relative."
+    )
     print_table(
-        f"Median ms per training step ({runs} consecutive steps after one warm-up):",
+        "Median ms per training step (consecutive steps after one warm-up; runs: "
+        + ", ".join(f"{name} {count}" for name, count in runs.items())
+        + "):",
         [
             "hidden",
             "tracegrad ms",
@@ -573,7 +566,7 @@ def bench_hvp(quick: bool) -> None:
     )
     rng = random.Random(0)
     points = [([rng.uniform(-1, 1), rng.uniform(-1, 1)], rng.uniform(-1, 1)) for _ in range(4)]
-    hidden_sizes = [5, 10, 20] if quick else [5, 10, 20, 40, 80, 100]
+    hidden_sizes = [5, 10, 20] if quick else [10, 20, 40, 80, 160, 200]
     rows, sizes, times = [], [], {"grad": [], "hvp": [], "hessian": []}
     for hidden in hidden_sizes:
         error = mlp_error(hidden, points)
@@ -590,14 +583,13 @@ def bench_hvp(quick: bool) -> None:
         assert_close(f"hvp W={count}", product, [sum(map(operator.mul, row, v)) for row in matrix])
         del matrix
 
-        runs = 3 if quick or count > 200 else 5
-        median = {
-            "grad": statistics.median(timed(lambda: gradient(*w))[0] for _ in range(runs)),
-            "hvp": statistics.median(
-                timed(lambda: autodiff.hvp(error, w, v))[0] for _ in range(runs)
-            ),
-            "hessian": statistics.median(timed(lambda: hessian(*w))[0] for _ in range(runs)),
+        runs = 3 if quick or count > 400 else 5
+        work = {
+            "grad": functools.partial(gradient, *w),
+            "hvp": functools.partial(autodiff.hvp, error, w, v),
+            "hessian": functools.partial(hessian, *w),
         }
+        median = {key: median_seconds(call, runs) for key, call in work.items()}
         sizes.append(count)
         for key, seconds in median.items():
             times[key].append(seconds)

@@ -1,0 +1,79 @@
+"""The main job, `python -m nn.demo`: run in-process with few epochs, check every file it writes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from nn import demo
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}svg"
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out") / "nested"  # the demo creates the directory
+    return demo.main(["--epochs", "3", "--seed", "1", "--out", str(out), "--quiet"]), out
+
+
+def test_demo_writes_the_five_files(result):
+    run, out = result
+    names = sorted(path.name for path in out.iterdir())
+    assert names == ["decision_boundary.png", "graph.svg", "loss.png", "network.svg", "trace.txt"]
+    assert sorted(path.name for path in run.files) == names
+
+
+@pytest.mark.parametrize("name", ["decision_boundary.png", "loss.png"])
+def test_plots_are_png_images(result, name):
+    data = (result[1] / name).read_bytes()
+    assert data.startswith(PNG_SIGNATURE)
+    assert len(data) > 5000  # a real picture, not an empty canvas
+
+
+@pytest.mark.parametrize("name", ["graph.svg", "network.svg"])
+def test_graphs_are_svg_that_parses_as_xml(result, name):
+    root = ET.parse(result[1] / name).getroot()
+    assert root.tag == SVG
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}g")) > 5
+
+
+def test_neuron_graph_shows_one_neurons_error(result):
+    text = (result[1] / "graph.svg").read_text(encoding="utf-8")
+    for name in ("x1", "x2", "w[0]", "w[1]", "dot", "tanh", "E"):
+        assert name in text
+
+
+def test_trace_is_bishops_seven_rows(result):
+    text = (result[1] / "trace.txt").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("v")]
+    assert [row.split()[0] for row in rows] == [f"v{i}" for i in range(1, 8)]
+    assert "v5 = exp(v3)" in text
+
+
+def test_demo_reports_accuracy_and_time(result):
+    run, _ = result
+    assert 0.0 <= run.accuracy <= 1.0
+    assert run.seconds > 0.0
+
+
+def test_help_lists_the_options():
+    completed = subprocess.run(
+        [sys.executable, "-m", "nn.demo", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    for option in ("--epochs", "--seed", "--out", "--quiet"):
+        assert option in completed.stdout
+
+
+def test_bad_epochs_exit_with_a_usage_error():
+    with pytest.raises(SystemExit) as exit_info:
+        demo.main(["--epochs", "0"])
+    assert exit_info.value.code == 2
