@@ -6,14 +6,13 @@ Each operation computes its primal with the rule table's `value` and its tangent
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from . import ops
-from .ops import Primitive, is_real
+from .ops import ComparesPrimal, Primitive, is_real
 
 
-class Dual:
+class Dual(ComparesPrimal):
     """A dual number primal + tangent·ε with ε² = 0: the primal value and its tangent v̇."""
 
     __slots__ = ("primal", "tangent")
@@ -87,29 +86,8 @@ class Dual:
     def __abs__(self) -> Dual:
         return self._apply(ops.ABS, (self,))
 
-    # Comparisons look at the primal, so control flow in f works under forward mode too.
-    def __lt__(self, other: Any) -> bool:
-        return _compare(operator.lt, self, other)
-
-    def __le__(self, other: Any) -> bool:
-        return _compare(operator.le, self, other)
-
-    def __gt__(self, other: Any) -> bool:
-        return _compare(operator.gt, self, other)
-
-    def __ge__(self, other: Any) -> bool:
-        return _compare(operator.ge, self, other)
-
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
-
-
-def _compare(relation: Any, dual: Dual, other: Any) -> Any:
-    if isinstance(other, Dual):
-        return relation(dual.primal, other.primal)
-    if is_real(other):
-        return relation(dual.primal, other)
-    return NotImplemented
+    def primal_value(self) -> float:
+        return self.primal
 
 
 def _method(prim: Primitive) -> Any:

@@ -249,6 +249,39 @@ def is_real(x: Any) -> bool:
     return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
 
 
+class ComparesPrimal:
+    """Mixin for Value and Dual: < <= > >= compare primal values, for control flow in user
+    code; == and hash stay identity-based, so nodes can be dict keys and set members."""
+
+    __slots__ = ()
+
+    def primal_value(self) -> float:
+        raise NotImplementedError
+
+    def __lt__(self, other: Any) -> bool:
+        return _compare(operator.lt, self, other)
+
+    def __le__(self, other: Any) -> bool:
+        return _compare(operator.le, self, other)
+
+    def __gt__(self, other: Any) -> bool:
+        return _compare(operator.gt, self, other)
+
+    def __ge__(self, other: Any) -> bool:
+        return _compare(operator.ge, self, other)
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _compare(relation: Callable[[Any, Any], bool], this: ComparesPrimal, other: Any) -> Any:
+    if isinstance(other, ComparesPrimal):
+        return relation(this.primal_value(), other.primal_value())
+    if is_real(other):
+        return relation(this.primal_value(), other)
+    return NotImplemented
+
+
 def _function(prim: Primitive) -> Callable[[Any], Any]:
     """The module function for `prim`: a number gives a float, a Value or Dual its own kind."""
 

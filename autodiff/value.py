@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import operator
 from collections.abc import Iterable, Iterator
 from itertools import compress
 from operator import attrgetter
@@ -19,7 +18,7 @@ from typing import Any
 
 from . import ops
 from .dual import Dual
-from .ops import Primitive, is_real
+from .ops import ComparesPrimal, Primitive, is_real
 
 _serials = itertools.count(1)
 
@@ -49,7 +48,7 @@ class CustomOp:
         return self.value_grads
 
 
-class Value:
+class Value(ComparesPrimal):
     """A scalar node of the evaluation trace: primal `data`, adjoint `grad`, and how it was made."""
 
     __slots__ = ("data", "grad", "label", "parents", "local_grads", "serial", "_rule", "_inputs")
@@ -168,21 +167,8 @@ class Value:
     def __abs__(self) -> Value:
         return _unary(ops.ABS, self)
 
-    # Comparisons look at the primal value, for control flow in user code; == stays identity.
-    def __lt__(self, other: Any) -> bool:
-        return _compare(operator.lt, self, other)
-
-    def __le__(self, other: Any) -> bool:
-        return _compare(operator.le, self, other)
-
-    def __gt__(self, other: Any) -> bool:
-        return _compare(operator.gt, self, other)
-
-    def __ge__(self, other: Any) -> bool:
-        return _compare(operator.ge, self, other)
-
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
+    def primal_value(self) -> float:
+        return self.data
 
     # --- the reverse pass ------------------------------------------------------------------
 
@@ -221,14 +207,6 @@ for _prim in ops.FUNCTIONS:  # x.exp(), x.tanh(), ...: one method per function i
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
-
-
-def _compare(relation: Any, node: Value, other: Any) -> Any:
-    if isinstance(other, Value):
-        return relation(node.data, other.data)
-    if is_real(other):
-        return relation(node.data, other)
-    return NotImplemented
 
 
 def format_number(x: float) -> str:
