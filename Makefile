@@ -14,6 +14,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 CELL_TIMEOUT := 300
+# Each notebook runs in a fresh kernel of .venv's Python, whatever kernel it was saved with.
+NBMAKE := --nbmake --nbmake-timeout=$(CELL_TIMEOUT) --nbmake-kernel=python3
 
 .PHONY: install graphviz demo test bench notebooks lint
 
@@ -52,8 +54,7 @@ demo: install
 
 # pytest exits with 5 when it collects nothing, so an empty suite fails this target too.
 test: install
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests \
-	  $(if $(NOTEBOOKS),--nbmake --nbmake-timeout=$(CELL_TIMEOUT) $(NOTEBOOKS))
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests $(if $(NOTEBOOKS),$(NBMAKE) $(NOTEBOOKS))
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
