@@ -7,6 +7,7 @@ import warnings
 import xml.etree.ElementTree as ET
 
 import pytest
+from examples import bishop_trace
 
 from autodiff import Value, backward_steps, draw_dot, show_backward
 from autodiff.value import adjoints
@@ -22,12 +23,7 @@ BOTH = {"show_local_grads": True, "show_messages": True}
 
 
 def bishop():
-    x1, x2 = Value(1.5, label="x1"), Value(0.5, label="x2")
-    v3 = x1 * x2
-    v4 = x2.sin()
-    v5 = v3.exp()
-    v6 = v3 - v4
-    v7 = v5 + v6
+    x1, x2, v3, *_, v7 = bishop_trace()
     return x1, x2, v3, v7
 
 

@@ -5,6 +5,7 @@ import math
 import xml.etree.ElementTree as ET
 
 import pytest
+from examples import bishop_trace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,13 +18,7 @@ POINTS = [(1.5, 0.5), (-0.7, 2.0), (0.3, -1.2)]
 
 
 def bishop(x1_value, x2_value):
-    """Bishop's (8.49) written as his trace (8.50)-(8.56)."""
-    x1, x2 = Value(x1_value, label="x1"), Value(x2_value, label="x2")
-    v3 = x1 * x2
-    v4 = x2.sin()
-    v5 = v3.exp()
-    v6 = v3 - v4
-    v7 = v5 + v6
+    x1, x2, *_, v7 = bishop_trace(x1_value, x2_value)
     return x1, x2, v7
 
 
