@@ -36,10 +36,8 @@ def test_make_moons_shapes_types_and_class_split():
         isinstance(p, list) and len(p) == 2 and all(type(v) is float for v in p) for p in points
     )
     assert all(type(label) is int for label in labels)
-    assert (labels.count(0), labels.count(1)) == (
-        50,
-        51,
-    )  # n // 2 on the upper moon, the rest below
+    # n // 2 points on the upper moon, the rest on the lower one
+    assert (labels.count(0), labels.count(1)) == (50, 51)
     assert labels != sorted(labels)  # shuffled
 
 
@@ -79,17 +77,21 @@ def test_make_moons_rejects_bad_arguments(n, noise):
 # --- the training loop ----------------------------------------------------------------------
 
 
+def quiet_train(model, points, labels, loss, optimizer, **options):
+    """nn.train without the progress bar, which would only clutter the test output."""
+    return train(model, points, labels, loss=loss, optimizer=optimizer, progress=False, **options)
+
+
 def test_train_records_one_loss_and_accuracy_per_epoch():
     points, labels = datasets.xor()
     model = MLP(2, [3, 1], seed=0)
-    history = train(
+    history = quiet_train(
         model,
         points,
         labels,
-        loss=binary_cross_entropy_with_logits,
-        optimizer=Adam(model.parameters(), lr=0.05),
+        binary_cross_entropy_with_logits,
+        Adam(model.parameters(), lr=0.05),
         epochs=7,
-        progress=False,
     )
     assert isinstance(history, History)
     assert len(history.loss) == len(history.accuracy) == 7
@@ -100,15 +102,7 @@ def test_first_epoch_loss_is_the_mean_error_before_any_update():
     points, labels = datasets.xor()
     model = MLP(2, [3, 1], seed=1)
     before = evaluate(model, points, labels, loss=sse)[0]
-    history = train(
-        model,
-        points,
-        labels,
-        loss=sse,
-        optimizer=SGD(model.parameters(), lr=0.1),
-        epochs=1,
-        progress=False,
-    )
+    history = quiet_train(model, points, labels, sse, SGD(model.parameters(), lr=0.1), epochs=1)
     assert history.loss == pytest.approx([before], rel=1e-12)
     assert history.accuracy == []  # sse has no rule for right and wrong
 
@@ -122,16 +116,7 @@ def test_full_batch_step_uses_the_mean_gradient_plus_the_l2_penalty():
     for x, t in zip(points, labels):
         (sse(reference(x), t) / len(points)).backward()
     expected = [p.data - 0.5 * (p.grad + 2 * 0.01 * p.data) for p in reference.parameters()]
-    train(
-        model,
-        points,
-        labels,
-        loss=sse,
-        optimizer=SGD(model.parameters(), lr=0.5),
-        epochs=1,
-        l2=0.01,
-        progress=False,
-    )
+    quiet_train(model, points, labels, sse, SGD(model.parameters(), lr=0.5), epochs=1, l2=0.01)
     assert [p.data for p in model.parameters()] == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
@@ -139,15 +124,8 @@ def test_minibatches_give_several_steps_per_epoch():
     points, labels = datasets.make_moons(20, seed=0)
     model = MLP(2, [4, 1], seed=0)
     optimizer = Adam(model.parameters(), lr=0.01)
-    train(
-        model,
-        points,
-        labels,
-        loss=binary_cross_entropy_with_logits,
-        optimizer=optimizer,
-        epochs=2,
-        batch_size=6,
-        progress=False,
+    quiet_train(
+        model, points, labels, binary_cross_entropy_with_logits, optimizer, epochs=2, batch_size=6
     )
     assert optimizer.t == 2 * 4  # ceil(20 / 6) = 4 steps per epoch
 
@@ -170,15 +148,14 @@ def test_progress_bar_shows_loss_and_accuracy(capsys):
 def test_custom_correct_rule_is_used():
     points, labels = datasets.xor()
     model = MLP(2, [2, 1], seed=0)
-    history = train(
+    history = quiet_train(
         model,
         points,
         labels,
-        loss=sse,
-        optimizer=SGD(model.parameters(), lr=0.1),
+        sse,
+        SGD(model.parameters(), lr=0.1),
         epochs=2,
         correct=lambda output, target: True,
-        progress=False,
     )
     assert history.accuracy == [1.0, 1.0]
 
@@ -196,9 +173,8 @@ def test_train_rejects_bad_arguments():
         train(model, points, labels, epochs=-1, **common)
     with pytest.raises(ValueError, match="batch_size"):
         train(model, points, labels, batch_size=0, **common)
-    with pytest.raises(
-        ValueError, match="target must be -1 or 1"
-    ):  # hinge wants ±1 labels, not 0/1
+    # hinge wants ±1 labels, not 0/1
+    with pytest.raises(ValueError, match="target must be -1 or 1"):
         train(model, points, labels, loss=hinge, optimizer=optimizer, progress=False)
 
 
@@ -208,14 +184,13 @@ def test_train_rejects_bad_arguments():
 def test_xor_is_learned_with_one_hidden_layer():
     points, labels = datasets.xor()
     model = MLP(2, [4, 1], activation="tanh", seed=0)
-    history = train(
+    history = quiet_train(
         model,
         points,
         labels,
-        loss=binary_cross_entropy_with_logits,
-        optimizer=Adam(model.parameters(), lr=0.1),
+        binary_cross_entropy_with_logits,
+        Adam(model.parameters(), lr=0.1),
         epochs=200,
-        progress=False,
     )
     loss, accuracy = evaluate(model, points, labels, loss=binary_cross_entropy_with_logits)
     assert accuracy == 1.0
@@ -226,14 +201,13 @@ def test_xor_is_learned_with_one_hidden_layer():
 def test_xor_is_not_learned_without_a_hidden_layer(seed):
     points, labels = datasets.xor()
     model = MLP(2, [1], seed=seed)  # one linear unit: a straight decision boundary
-    train(
+    quiet_train(
         model,
         points,
         labels,
-        loss=binary_cross_entropy_with_logits,
-        optimizer=Adam(model.parameters(), lr=0.1),
+        binary_cross_entropy_with_logits,
+        Adam(model.parameters(), lr=0.1),
         epochs=300,
-        progress=False,
     )
     assert evaluate(model, points, labels, loss=binary_cross_entropy_with_logits)[1] <= 0.75
 
@@ -252,14 +226,13 @@ def test_no_straight_line_separates_xor():
 def test_two_moons_reach_95_percent_training_accuracy():
     points, labels = datasets.make_moons(100, noise=0.1, seed=0)
     model = MLP(2, [8, 8, 1], activation="tanh", seed=0)
-    train(
+    quiet_train(
         model,
         points,
         labels,
-        loss=binary_cross_entropy_with_logits,
-        optimizer=Adam(model.parameters(), lr=0.05),
+        binary_cross_entropy_with_logits,
+        Adam(model.parameters(), lr=0.05),
         epochs=20,
         batch_size=10,
-        progress=False,
     )
     assert evaluate(model, points, labels, loss=binary_cross_entropy_with_logits)[1] >= 0.95
