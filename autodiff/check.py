@@ -250,16 +250,19 @@ def plot_fd_error_curve(rows: Sequence[FdErrorRow], ax: Any = None) -> Any:
         ("central differences (8.25)", [row.central for row in rows], "tab:blue", 2),
     )
     largest = max(range(len(rows)), key=steps.__getitem__)
+    # The reference lines stop at the smallest error drawn, so they never stretch the y-axis.
+    floor = min((e for _, errors, _, _ in curves for e in errors if e > 0), default=0.0)
     for label, errors, colour, slope in curves:
         ax.loglog(steps, errors, "o-", color=colour, markersize=3, label=label)
         # A line ∝ eps^slope through the curve's point at the largest step, where truncation
         # error dominates: the truncation part of the curve runs parallel to it.
         anchor = errors[largest]
         if anchor > 0:
-            reference = [anchor * (eps / steps[largest]) ** slope for eps in steps]
-            ax.loglog(steps, reference, "--", color=colour, alpha=0.5, label=f"slope {slope}")
+            line = [(eps, anchor * (eps / steps[largest]) ** slope) for eps in steps]
+            shown = [(eps, error) for eps, error in line if error >= floor]
+            ax.loglog(*zip(*shown), "--", color=colour, alpha=0.5, label=f"slope {slope}")
     ax.set_xlabel("step size ε")
     ax.set_ylabel("largest |numerical − autodiff| derivative")
     ax.set_title("Finite-difference error (Bishop Fig. 8.2)")
-    ax.legend()
+    ax.legend(loc="upper center", fontsize="small")  # above the bottom of the V: empty there
     return ax

@@ -243,6 +243,11 @@ def test_plot_fd_error_curve_draws_log_log_axes_with_reference_slopes(tmp_path):
     assert slope_one[0] / slope_one[2] == pytest.approx(STEPS[0] / STEPS[2])
     slope_two = ax.get_lines()[3].get_ydata()
     assert slope_two[0] / slope_two[2] == pytest.approx((STEPS[0] / STEPS[2]) ** 2)
+    # The reference lines stop at the smallest error drawn, so the data fill the y-axis.
+    smallest = min(e for row in rows for e in (row.forward, row.central) if e > 0)
+    assert min(slope_one) >= smallest and min(slope_two) >= smallest
+    assert len(slope_two) < len(rows)  # ε² runs below the data before the sweep ends
+    assert ax.get_ylim()[0] > smallest / 100
     path = tmp_path / "fig_8_2.png"
     ax.figure.savefig(path)
     assert path.stat().st_size > 1000
