@@ -173,7 +173,8 @@ def show_backward(output: Value, rankdir: str = "LR", widget: bool | None = None
         widget = importlib.util.find_spec("ipywidgets") is not None
     if not widget:
         for step in steps:
-            display(str(step), step.graph(rankdir))
+            print(step)  # as text, not as a quoted string
+            display(step.graph(rankdir))
         return None
     import ipywidgets
 
@@ -184,7 +185,8 @@ def show_backward(output: Value, rankdir: str = "LR", widget: bool | None = None
         step = steps[slider.value - 1]
         shown.clear_output(wait=True)
         with shown:
-            display(str(step), step.graph(rankdir))
+            print(step)
+            display(step.graph(rankdir))
 
     slider.observe(show, names="value")
     show()
