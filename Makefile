@@ -5,7 +5,7 @@
 #   make bench      timings against micrograd 0.1.0 and plain floats (installs micrograd into .venv;
 #                   BENCH_ARGS=--quick for a short run)
 #   make notebooks  re-execute notebooks/*.ipynb in place, keeping their outputs
-#   make lint       ruff check and ruff format --check
+#   make lint       ruff check (code and notebooks) and ruff format --check (code)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -65,5 +65,5 @@ notebooks: install
 	$(BIN)/jupyter-execute --inplace --timeout=$(CELL_TIMEOUT) --kernel_name=python3 $(NOTEBOOKS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check --no-cache autodiff nn tests
+	$(BIN)/ruff check --no-cache autodiff nn tests notebooks
 	$(BIN)/ruff format --no-cache --check autodiff nn tests
