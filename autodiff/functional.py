@@ -222,9 +222,10 @@ def hvp(f: Callable[..., Any], xs: Sequence[Any], v: Sequence[Any]) -> list:
 
     Reverse-over-reverse: a first reverse pass with `create_graph=True` gives ∇f as Values, one
     `dot` node forms the scalar vᵀ∇f, and a second reverse pass differentiates it. Both passes walk
-    graphs of O(W) nodes, so the cost is a few gradient evaluations. Bishop describes the other
-    hybrid, forward over reverse; it needs dual numbers whose parts are graph nodes, while Dual
-    holds floats, and reverse-over-reverse reuses the same create_graph pass as `grad(grad(f))`.
+    graphs of O(W) nodes, so the cost is a few gradient evaluations. Bishop describes another
+    hybrid, reverse over forward (vᵀ∇f by forward mode, then reverse mode on that); it needs dual
+    numbers whose parts are graph nodes, while Dual holds floats, and reverse-over-reverse reuses
+    the same create_graph pass as `grad(grad(f))`.
     """
     xs = _sequence("hvp", "xs", xs)
     v = _sequence("hvp", "v", v)
