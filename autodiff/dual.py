@@ -2,6 +2,10 @@
 
 Each operation computes its primal with the rule table's `value` and its tangent from the same
 `local_grads` that reverse mode records: v̇ = Σ_k ∂v/∂u_k · u̇_k (Bishop (8.57)). No graph is stored.
+
+A Dual's parts may also be Values, when forward mode runs on top of reverse mode (a `jvp` whose
+inputs are graph nodes, or a network whose weights are Values): then the primal and the tangent are
+nodes of the reverse-mode graph, so the forward-mode result can be differentiated again.
 """
 
 from __future__ import annotations
@@ -20,26 +24,32 @@ class Dual(ComparesPrimal):
 
     def __init__(self, primal: Any, tangent: Any = 0.0) -> None:
         for name, x in (("primal", primal), ("tangent", tangent)):
-            if not is_real(x):
-                raise TypeError(f"Dual {name} must be a real number, not {type(x).__name__}")
-        self.primal = float(primal)
-        self.tangent = float(tangent)
+            if not is_real(x) and not _is_node(x):
+                raise TypeError(
+                    f"Dual {name} must be a real number or a Value, not {type(x).__name__}"
+                )
+        self.primal = primal if _is_node(primal) else float(primal)
+        self.tangent = tangent if _is_node(tangent) else float(tangent)
 
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
 
     @classmethod
     def _apply(cls, prim: Primitive, inputs: tuple) -> Dual:
-        """prim(*inputs) with its tangent; numbers among the inputs are constants (tangent 0)."""
+        """prim(*inputs) with its tangent; numbers and Values among the inputs have tangent 0."""
         args = []
         for x in inputs:
             if isinstance(x, Dual):
                 args.append(x.primal)
             elif is_real(x):
                 args.append(float(x))
+            elif _is_node(x):
+                args.append(x)
             else:
                 return NotImplemented
-        primal = prim.value(*args)
+        node = next((x for x in args if _is_node(x)), None)
+        # With a Value among the primals, the primal is computed by Value's own rule, as a node.
+        primal = prim.value(*args) if node is None else type(node)._apply(prim, tuple(args))
         local_grads = prim.local_grads(*args, primal)
         tangent = 0.0
         for x, local in zip(inputs, local_grads):
@@ -88,6 +98,13 @@ class Dual(ComparesPrimal):
 
     def primal_value(self) -> float:
         return self.primal
+
+
+def _is_node(x: Any) -> bool:
+    """True for a reverse-mode Value."""
+    from .value import Value  # imported here: value.py imports this module
+
+    return isinstance(x, Value)
 
 
 def _method(prim: Primitive) -> Any:

@@ -91,7 +91,7 @@ def _outputs(name: str, out: Any, kind: type) -> tuple[list, bool]:
     single = not isinstance(out, (list, tuple))
     outputs = [out] if single else list(out)
     for k, y in enumerate(outputs):
-        if not (isinstance(y, kind) or is_real(y)):
+        if not (isinstance(y, (kind, Value)) or is_real(y)):
             which = "" if single else f" item {k} of"
             raise TypeError(
                 f"{name}: f must return a {kind.__name__} or a real number (or a list/tuple of "
@@ -172,7 +172,7 @@ def jacobian(f: Callable[..., Any], mode: str = "reverse") -> Callable[..., list
 
     `mode="reverse"` runs f once and one backward pass per output row: K passes, the winner when
     K ≪ D (an error function of many weights). `mode="forward"` runs f once per input with the
-    tangent seed e_i and reads a column off the Duals: D passes and no graph stored, the winner
+    tangent seed e_i and reads a column off the Duals: D passes and no graph needed, the winner
     when K ≫ D (Bishop 8.2.1). Both give the same numbers. A function returning one output gives
     a flat list of D derivatives; a list/tuple of K outputs gives a K x D nested list.
     """
@@ -194,7 +194,7 @@ def jacobian(f: Callable[..., Any], mode: str = "reverse") -> Callable[..., list
 
 def _forward_jacobian(f: Callable[..., Any], xs: tuple) -> list:
     """The Jacobian column by column: pass i seeds the tangents with the unit vector e_i."""
-    _check_reals("jacobian(mode='forward')", "arguments", xs)
+    _check_reals_or_values("jacobian(mode='forward')", "arguments", xs)
     columns = []
     for i in range(len(xs)):
         seed = [1.0 if j == i else 0.0 for j in range(len(xs))]
@@ -223,9 +223,9 @@ def hvp(f: Callable[..., Any], xs: Sequence[Any], v: Sequence[Any]) -> list:
     Reverse-over-reverse: a first reverse pass with `create_graph=True` gives ∇f as Values, one
     `dot` node forms the scalar vᵀ∇f, and a second reverse pass differentiates it. Both passes walk
     graphs of O(W) nodes, so the cost is a few gradient evaluations. Bishop describes another
-    hybrid, reverse over forward (vᵀ∇f by forward mode, then reverse mode on that); it needs dual
-    numbers whose parts are graph nodes, while Dual holds floats, and reverse-over-reverse reuses
-    the same create_graph pass as `grad(grad(f))`.
+    hybrid, reverse over forward (vᵀ∇f by forward mode, then reverse mode on that), which works
+    here too as `grad` of a `jvp`, at the same order of cost; this one reuses the create_graph
+    pass of `grad(grad(f))`.
     """
     xs = _sequence("hvp", "xs", xs)
     v = _sequence("hvp", "v", v)
@@ -247,13 +247,17 @@ def hvp(f: Callable[..., Any], xs: Sequence[Any], v: Sequence[Any]) -> list:
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
-    """(f(x), J ẋ) by one forward pass with Duals x + ẋ·ε (Bishop (8.57)); no graph is stored."""
+    """(f(x), J ẋ) by one forward pass with Duals x + ẋ·ε (Bishop (8.57)).
+
+    No graph is stored for the tangents; given Values (or run inside another transform), the
+    results are Values, so `grad` of a `jvp` differentiates through forward mode.
+    """
     primals = _sequence("jvp", "primals", primals)
     tangents = _sequence("jvp", "tangents", tangents)
     if len(tangents) != len(primals):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    _check_reals("jvp", "primals", primals)
-    _check_reals("jvp", "tangents", tangents)
+    _check_reals_or_values("jvp", "primals", primals)
+    _check_reals_or_values("jvp", "tangents", tangents)
     values, output_tangents, single = _push_forward("jvp", f, primals, tangents)
     if single:
         return values[0], output_tangents[0]
@@ -262,10 +266,13 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
 
 def _push_forward(name: str, f: Callable[..., Any], primals: Sequence, tangents: Sequence) -> tuple:
     """One forward-mode pass: the outputs' primals and tangents, and whether f returned one."""
-    out = f(*(Dual(x, t) for x, t in zip(primals, tangents, strict=True)))
+    # Given Values (or inside another transform), the Duals' parts are Values, so the results
+    # stay in the reverse-mode graph and can be differentiated again: reverse over forward.
+    nested = _Nesting.depth > 0 or any(isinstance(x, Value) for x in (*primals, *tangents))
+    out = _call(f, [Dual(x, t) for x, t in zip(primals, tangents, strict=True)])
     outputs, single = _outputs(name, out, Dual)
-    values = [y.primal if isinstance(y, Dual) else float(y) for y in outputs]
-    output_tangents = [y.tangent if isinstance(y, Dual) else 0.0 for y in outputs]
+    values = [_result(y.primal if isinstance(y, Dual) else y, nested) for y in outputs]
+    output_tangents = [_result(y.tangent if isinstance(y, Dual) else 0.0, nested) for y in outputs]
     return values, output_tangents, single
 
 
@@ -298,6 +305,12 @@ def _sequence(name: str, what: str, items: Any) -> tuple:
     if not isinstance(items, (list, tuple)):
         raise TypeError(f"{name}: {what} must be a list or tuple, not {_kind(items)}")
     return tuple(items)
+
+
+def _check_reals_or_values(name: str, what: str, items: Sequence[Any]) -> None:
+    for i, x in enumerate(items):
+        if not (is_real(x) or isinstance(x, Value)):
+            raise TypeError(f"{name}: {what}[{i}] must be a real number or a Value, not {_kind(x)}")
 
 
 def _check_reals(name: str, what: str, items: Sequence[Any]) -> None:

@@ -267,12 +267,10 @@ def _apply(prim: Primitive, inputs: tuple) -> Any:
         data = prim.value(*args)
         return _node(data, prim, inputs, prim.local_grads(*args, data), inputs)
     types = set(map(type, inputs))
-    if Value in types and Dual in types:
-        raise TypeError(f"{prim.name}: cannot mix Dual and Value in one operation")
-    if Value in types:
-        result = _apply_with_constants(prim, inputs, types)
-    elif Dual in types:
+    if Dual in types:  # forward mode; Values among the inputs are constants of its tangent
         result = Dual._apply(prim, inputs)
+    elif Value in types:
+        result = _apply_with_constants(prim, inputs, types)
     else:
         return prim.value(*map(_real, inputs))
     if result is NotImplemented:

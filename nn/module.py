@@ -11,16 +11,18 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
+from operator import methodcaller
 from typing import Any
 
 from autodiff import Value, dot
 from autodiff.ops import is_real
 
-#: The activation functions h(a) a unit may use; "linear" is h(a) = a and adds no node.
+#: The activation functions h(a) a unit may use; "linear" is h(a) = a and adds no node. Each calls
+#: the method of that name, so it works on a Value and on a Dual (a forward-mode pass) alike.
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
+    "tanh": methodcaller("tanh"),
+    "sigmoid": methodcaller("sigmoid"),
+    "relu": methodcaller("relu"),
     "linear": None,
 }
 
@@ -99,6 +101,12 @@ def _as_inputs(inputs: Any, nin: int) -> Sequence[Any]:
     return inputs
 
 
+def _set_label(node: Any, label: str) -> None:
+    # A forward-mode pass (Duals as inputs) gives Duals here, which carry no label.
+    if isinstance(node, Value):
+        node.label = label
+
+
 class Neuron(Module):
     """One unit: a_j = Σ_i w_ji z_i + b_j (8.5), then z_j = h(a_j) (8.6).
 
@@ -135,13 +143,13 @@ class Neuron(Module):
     def _forward(self, inputs: Sequence[Any]) -> Value:
         """The unit on inputs already checked to be nin long (Layer and MLP check once for all)."""
         preactivation = dot(self.weights, inputs, self.bias)  # (8.5): one node, its adjoint is δ_j
-        preactivation.label = self._labels[0]
+        _set_label(preactivation, self._labels[0])
         self.preactivation = preactivation
         if self._activate is None:  # linear: z_j = a_j, no extra node
             self.output = preactivation
             return preactivation
         output = self._activate(preactivation)  # (8.6)
-        output.label = self._labels[1]
+        _set_label(output, self._labels[1])
         self.output = output
         return output
 

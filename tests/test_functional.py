@@ -477,6 +477,50 @@ def test_jvp_stores_no_graph():
     assert made == 0
 
 
+# --- forward mode on top of reverse mode --------------------------------------------------
+
+
+def test_jvp_of_values_gives_values_in_the_graph():
+    x1, x2 = Value(1.5), Value(0.5)
+    value, tangent = jvp(bishop, [x1, x2], [1.0, 0.0])
+    assert isinstance(value, Value) and isinstance(tangent, Value)
+    assert value.data == jvp(bishop, [1.5, 0.5], [1.0, 0.0])[0]
+    # The tangent ∂f/∂x1 = x2 (1 + e^{x1 x2}) is a node: backward gives its own derivatives.
+    tangent.backward()
+    e = math.exp(0.75)
+    assert close(x1.grad, 0.5 * 0.5 * e)  # ∂²f/∂x1² = x2² e^{x1 x2}
+    assert close(x2.grad, 1 + e + 0.75 * e)  # ∂²f/∂x1∂x2 = 1 + e^{x1 x2} (1 + x1 x2)
+
+
+def test_grad_of_jvp_is_reverse_over_forward_hvp():
+    v = [1.0, -2.0]
+
+    def directional_derivative(a, b):  # vᵀ∇f by forward mode
+        return jvp(bishop, [a, b], v)[1]
+
+    by_forward = grad(directional_derivative, argnums=(0, 1))(0.7, 1.3)
+    assert list(by_forward) == pytest.approx(hvp(bishop, [0.7, 1.3], v), rel=1e-12)
+
+
+def test_forward_jacobian_through_a_network_with_value_weights():
+    import nn
+
+    model = nn.MLP(3, [4, 2], seed=0)
+    network = lambda *x: model(list(x))  # noqa: E731 - the weights are Values, the inputs Duals
+    forward = jacobian(network, mode="forward")(0.5, -0.3, 0.8)
+    assert all(type(d) is float for row in forward for d in row)
+    assert_matrix_close(forward, jacobian(network)(0.5, -0.3, 0.8))
+
+
+def test_value_times_dual_is_a_dual_whose_parts_are_nodes():
+    w = Value(2.0)
+    y = w * Dual(3.0, 1.0)  # w is a constant of the tangent, but still a node of the graph
+    assert isinstance(y, Dual) and (y.primal.data, y.tangent.data) == (6.0, 2.0)
+    y.tangent.backward()
+    assert w.grad == 1.0  # d(w · ẋ)/dw with ẋ = 1
+    assert isinstance(autodiff.dot([w], [Dual(3.0, 1.0)]), Dual)
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 
@@ -519,8 +563,8 @@ def test_wrong_argument_types_and_lengths_raise():
         jvp(bishop, 1.0, [1.0])
     with pytest.raises(TypeError, match=r"tangents\[0\] must be a real number"):
         jvp(autodiff.sin, [1.0], ["a"])
-    with pytest.raises(TypeError, match=r"primals\[0\] must be a real number"):
-        jvp(autodiff.sin, [Value(1.0)], [1.0])
+    with pytest.raises(TypeError, match=r"primals\[0\] must be a real number or a Value"):
+        jvp(autodiff.sin, ["1.0"], [1.0])
     with pytest.raises(ValueError, match="v has 1 entries but xs has 2"):
         hvp(bishop, [1.0, 2.0], [1.0])
     with pytest.raises(TypeError, match=r"v\[0\] must be a real number"):
