@@ -226,14 +226,13 @@ def _node(data: float, prim: Primitive, parents: tuple, local_grads: tuple, inpu
     node.grad = 0.0
     node.label = ""
     node.serial = next(_serials)
-    if _Mode.recording:
-        node.parents = parents
-        node.local_grads = local_grads
-        node._inputs = inputs
-        node._rule = prim
-        if _Mode.detect_anomaly:
-            _check_node(node)
-    else:  # no_grad(): a plain leaf, nothing recorded
+    node.parents = parents
+    node.local_grads = local_grads
+    node._inputs = inputs
+    node._rule = prim
+    if _Mode.detect_anomaly:
+        _check_node(node)
+    if not _Mode.recording:  # no_grad(): a plain leaf, nothing recorded
         node.parents = node.local_grads = node._inputs = ()
         node._rule = None
     return node
@@ -368,11 +367,11 @@ def adjoints(
     result: dict[Value, Any] = dict.fromkeys(order, 0.0)
     result[output] = seed
     checking = _Mode.detect_anomaly
+    if checking and not math.isfinite(_data(seed)):
+        raise FloatingPointError(f"backward pass: seed {_data(seed)!r}")
     # 2. Reverse topological order: a node's adjoint is complete before it is passed on.
     for node in order:
         adjoint = result[node]
-        if checking:
-            _check_adjoint(node, adjoint)
         if add_to_grad:
             node.grad += adjoint
         if not node.parents or adjoint == 0.0:
@@ -383,6 +382,8 @@ def adjoints(
         # 3. v̄_i += v̄_j ∂v_j/∂v_i for each parent occurrence (x * x counts twice).
         for parent, local in zip(node.parents, local_grads):
             result[parent] += local * adjoint
+        if checking:
+            _check_messages(node, result)
     return result
 
 
@@ -431,8 +432,12 @@ def _check_node(node: Value) -> None:
             )
 
 
-def _check_adjoint(node: Value, adjoint: Any) -> None:
-    if not math.isfinite(_data(adjoint)):
-        what = f"op {node.op!r}" if node.parents else "leaf"
-        name = f" {node.label!r}" if node.label else ""
-        raise FloatingPointError(f"backward pass: adjoint {_data(adjoint)!r} at {what} node{name}")
+def _check_messages(node: Value, adjoints: dict) -> None:
+    """After `node` passed its adjoint on: the first input whose adjoint it made non-finite."""
+    for parent in node.parents:
+        adjoint = _data(adjoints[parent])
+        if not math.isfinite(adjoint):
+            which = f" {parent.label!r}" if parent.label else ""
+            raise FloatingPointError(
+                f"backward pass: {_describe(node)} sent adjoint {adjoint!r} to its input{which}"
+            )

@@ -72,6 +72,25 @@ def test_anomaly_in_backward_adjoint():
             y.backward(1e300)
 
 
+def test_backward_anomaly_names_the_sending_op_and_its_inputs():
+    a = Value(1e200, label="a")
+    w = Value(3.0, label="w")
+    s = a * w  # finite: 3e200; its local derivative with respect to w is a = 1e200
+    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError) as caught:
+        s.backward(1e200)  # the message to w is 1e200 · 1e200 = inf
+    message = str(caught.value)
+    assert "'*'" in message and "a=1e+200" in message and "w=3.0" in message
+    assert "adjoint inf" in message and "'w'" in message
+    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError, match="seed nan"):
+        s.backward(math.nan)
+
+
+def test_anomaly_is_caught_under_no_grad_too():
+    with autodiff.no_grad(), autodiff.detect_anomaly(), pytest.raises(FloatingPointError) as caught:
+        Value(1000.0, label="w").exp()
+    assert "'exp'" in str(caught.value) and "w=1000.0" in str(caught.value)
+
+
 def test_anomaly_in_custom_primitive():
     x = Value(1.0)
     with autodiff.detect_anomaly(), pytest.raises(FloatingPointError, match="myop"):
