@@ -185,8 +185,9 @@ def gradcheck(
         rounding = 4 * MACHINE_EPSILON * n.scale / n.step
         tolerance = atol + rtol * size + rounding
         rel_error = abs_error / size if size else 0.0
-        # NOTE: written as `not (error > tolerance)` would let NaN pass; `<=` makes NaN fail.
-        ok = abs_error <= tolerance
+        # NOTE: an infinite derivative makes the tolerance infinite too, and NaN compares false
+        # either way; an error that is not finite is a failure whatever the tolerance says.
+        ok = math.isfinite(abs_error) and abs_error <= tolerance
         rows.append(GradcheckRow(i, names[i], a, n.derivative, abs_error, rel_error, tolerance, ok))
     result = GradcheckResult(rows, float(eps), float(atol), float(rtol))
     if raise_on_fail and not result:

@@ -183,11 +183,16 @@ def test_gradcheck_rounding_term_lets_a_large_correct_function_pass():
     assert result
 
 
-def test_gradcheck_fails_on_nan():
+@pytest.mark.parametrize("local", [math.nan, math.inf, -math.inf])
+def test_gradcheck_fails_on_a_non_finite_derivative(local):
+    # An infinite analytic derivative makes the error and the allowed error both infinite;
+    # it must still fail against a finite difference quotient of 1.
     def f(x):
-        return Value(x.data, parents=(x,), local_grads=(math.nan,), op="broken")
+        return Value(x.data, parents=(x,), local_grads=(local,), op="broken")
 
-    assert not gradcheck(f, [1.0])
+    result = gradcheck(f, [1.0])
+    assert not result
+    assert "FAIL" in str(result)
 
 
 def test_gradcheck_rejects_bad_tolerances():
