@@ -61,20 +61,31 @@ def _running_f() -> Iterator[None]:
         _Nesting.depth -= 1
 
 
+def _nested(args: Iterable[Any]) -> bool:
+    """Whether derivatives must be Values (create_graph): when some argument is a Value in a
+    graph, or when an enclosing transform is running, since f may then use its Values through a
+    closure."""
+    return _Nesting.depth > 0 or any(isinstance(x, Value) for x in args)
+
+
 def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]:
     """The arguments to call f with, the Values to differentiate by, and whether to build graphs."""
-    # 1. Derivatives must be Values (create_graph) when the arguments are Values in a graph, or
-    #    when an enclosing transform is running: f may then use its Values through a closure.
-    nested = _Nesting.depth > 0 or any(isinstance(x, Value) for x in args)
-    # 2. Every number becomes a leaf, so f may call Value methods on any of its arguments;
+    nested = _nested(args)
+    # 1. Every number becomes a leaf, so f may call Value methods on any of its arguments;
     #    other objects (data, options) that are not differentiated pass through unchanged.
     call_args = [Value(x) if is_real(x) else x for x in args]
     for i in argnums:
         x = args[i]
         if isinstance(x, Value):
-            # 3. NOTE: a node of its own for each argument (+x is the identity), so that
+            # 2. NOTE: a node of its own for each argument (+x is the identity), so that
             #    f(y, y) still has one partial derivative per argument, not their sum.
             call_args[i] = +x
+        elif isinstance(x, Dual):
+            raise TypeError(
+                f"argument {i} is a Dual: forward mode over a reverse-mode transform is not "
+                "supported; nest them the other way (grad of jvp, as hvp does) or use the "
+                "default mode='reverse'"
+            )
         elif not is_real(x):
             raise TypeError(f"argument {i} must be a real number or a Value, not {_kind(x)}")
     return call_args, [call_args[i] for i in argnums], nested
@@ -268,7 +279,7 @@ def _push_forward(name: str, f: Callable[..., Any], primals: Sequence, tangents:
     """One forward-mode pass: the outputs' primals and tangents, and whether f returned one."""
     # Given Values (or inside another transform), the Duals' parts are Values, so the results
     # stay in the reverse-mode graph and can be differentiated again: reverse over forward.
-    nested = _Nesting.depth > 0 or any(isinstance(x, Value) for x in (*primals, *tangents))
+    nested = _nested((*primals, *tangents))
     out = _call(f, [Dual(x, t) for x, t in zip(primals, tangents, strict=True)])
     outputs, single = _outputs(name, out, Dual)
     values = [_result(y.primal if isinstance(y, Dual) else y, nested) for y in outputs]
