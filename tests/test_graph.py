@@ -3,6 +3,7 @@
 import math
 import sys
 
+import numpy as np
 import pytest
 
 import autodiff
@@ -187,7 +188,6 @@ def test_dot_with_numbers_and_without_bias():
 
 
 def test_numpy_scalars_are_numbers():
-    np = pytest.importorskip("numpy")
     x = Value(np.float64(2.0))
     assert type(x.data) is float
     y = np.float64(3.0) * x
