@@ -72,6 +72,13 @@ def test_edges_can_show_local_derivatives_and_backward_messages():
     assert edges["v1->v3_op"] == ""
 
 
+def test_each_op_node_points_to_its_result():
+    *_, f = bishop()
+    _, edges = svg_groups(draw_dot(f))
+    assert {title for title in edges if "_op->" in title} == {f"v{k}_op->v{k}" for k in range(3, 8)}
+    assert not any(re.fullmatch(r"v(\d+)->v\1_op", title) for title in edges)
+
+
 def test_same_parent_twice_draws_two_edges():
     x = Value(3.0, label="x")
     source = draw_dot(x * x, show_local_grads=True).source
@@ -164,6 +171,15 @@ def test_max_nodes_none_draws_everything():
     assert len(value_groups(nodes)) == 30
 
 
+def test_a_graph_of_exactly_max_nodes_is_drawn_whole():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nodes, _ = svg_groups(draw_dot(chain(10), max_nodes=10))
+    assert len(value_groups(nodes)) == 10
+    with pytest.warns(UserWarning, match="11 nodes, more than max_nodes=10"):
+        draw_dot(chain(11), max_nodes=10)
+
+
 def test_render_writes_a_file_and_jupyter_gets_svg(tmp_path):
     *_, f = bishop()
     graph = draw_dot(f)
@@ -208,6 +224,25 @@ def test_zero_adjoint_sends_zero_through_an_infinite_local_derivative_as_backwar
     out.backward()
     assert final[x] == x.grad == 0.0 and final[z] == z.grad == 1.0
     assert "∂v3/∂v1 = inf<BR/>v̄3·∂v3/∂v1 = 0>" in draw_dot(out, **BOTH).source  # not nan
+
+
+def test_backward_steps_seed_scales_every_adjoint():
+    x1, x2, _, f = bishop()
+    final = list(backward_steps(f, seed=2.5))[-1].adjoints
+    f.backward()
+    assert final[f] == 2.5
+    assert [final[x1], final[x2]] == pytest.approx([2.5 * x1.grad, 2.5 * x2.grad], rel=1e-15)
+
+
+def test_step_text_shows_the_product_each_parent_receives():
+    *_, f = bishop()
+    step = list(backward_steps(f))[4]  # v3 sends v̄3 ∂v3/∂v1 = v̄3 x2 and v̄3 ∂v3/∂v2 = v̄3 x1
+    adjoint = math.exp(0.75) + 1
+    assert str(step) == (
+        f"step 5/7: v̄3 = {adjoint:.4g} is complete; "
+        f"v̄1 += {adjoint:.4g} × 0.5 = {0.5 * adjoint:.4g}, "
+        f"v̄2 += {adjoint:.4g} × 1.5 = {1.5 * adjoint:.4g}"
+    )
 
 
 def test_each_step_completes_the_adjoint_it_passes_on():

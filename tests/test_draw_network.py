@@ -2,6 +2,7 @@
 
 import math
 import re
+import warnings
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -124,6 +125,49 @@ def test_weight_edges_are_coloured_by_sign_and_sized_by_magnitude():
     assert ordered == sorted(ordered) and ordered[-1] == 4.0  # the largest weight is the thickest
 
 
+def test_pen_width_is_proportional_to_the_weight_size_with_a_visible_minimum():
+    # width = 0.3 + 3.7 |w| / max |w|; here the largest weight is negative: |-2| = 2.
+    model = MLP(2, [2, 1], seed=0)
+    parameters = [-2.0, 0.0, 0.1, 1.0, 0.5, 0.2, -0.5, 1.5, 0.3]
+    model.load_state_dict({"nin": 2, "nouts": [2, 1], "parameters": parameters})
+    source = nn.draw_network(model).source
+    expected = {
+        ("x0", "L1_0"): 4.0,
+        ("x1", "L1_0"): 0.3,  # a zero weight is still drawn
+        ("x0", "L1_1"): 0.3 + 3.7 * 0.5,
+        ("x1", "L1_1"): 0.3 + 3.7 * 0.25,
+        ("L1_0", "L2_0"): 0.3 + 3.7 * 0.25,
+        ("L1_1", "L2_0"): 0.3 + 3.7 * 0.75,
+    }
+    for (source_id, target), width in expected.items():
+        line = re.search(rf"\b{source_id} -> {target} \[.*penwidth=([\d.]+)", source)
+        assert float(line[1]) == pytest.approx(width, abs=0.006), (source_id, target)
+
+
+def test_weights_are_labelled_up_to_40_edges():
+    def labelled(model):
+        return ["label=" in line for line in nn.draw_network(model).body if "->" in line]
+
+    assert labelled(MLP(40, [1], seed=0)) == [True] * 40
+    assert labelled(MLP(41, [1], seed=0)) == [False] * 41
+
+
+def test_layers_are_boxed_with_their_names_and_activations():
+    model = MLP(2, [3, 2, 1], activation="relu", output_activation="sigmoid", seed=0)
+    root = ET.fromstring(nn.draw_network(model).pipe(format="svg"))
+    clusters = {
+        group.find(f"{SVG}title").text: " ".join(t.text for t in group.iter(f"{SVG}text"))
+        for group in root.iter(f"{SVG}g")
+        if group.get("class") == "cluster"
+    }
+    assert clusters == {
+        "cluster_inputs": "inputs",
+        "cluster_1": "hidden layer 1 (relu)",
+        "cluster_2": "hidden layer 2 (relu)",
+        "cluster_3": "output layer (sigmoid)",
+    }
+
+
 def test_weight_labels_can_be_turned_off_and_are_off_for_big_networks():
     model = MLP(2, [3, 1], seed=0)
     unlabelled = rendered(nn.draw_network(model, show_weights=False))
@@ -179,6 +223,25 @@ def test_too_many_weights_warns_and_draws_one_box_per_layer():
     assert groups["L1"][0] == ["hidden layer 1", "50 tanh units", "2500 weights"]
     everything = nn.draw_network(model, max_edges=None).source
     assert everything.count("->") == 3000
+
+
+def test_summary_boxes_give_each_layers_own_activation_and_size():
+    model = MLP(30, [40, 2], activation="relu", output_activation="sigmoid", seed=0)
+    with pytest.warns(UserWarning, match="1280 weights, more than max_edges=1000"):
+        groups = rendered(nn.draw_network(model, max_edges=1000))
+    assert groups["inputs"][0] == ["inputs", "30 inputs"]
+    assert groups["L1"][0] == ["hidden layer 1", "40 relu units", "1200 weights"]
+    assert groups["L2"][0] == ["output layer", "2 sigmoid units", "80 weights"]
+
+
+def test_a_network_of_exactly_max_edges_is_drawn_whole():
+    model = MLP(2, [3, 1], seed=0)  # 6 + 3 weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        groups = rendered(nn.draw_network(model, max_edges=9))
+    assert len([title for title in groups if "->" in title]) == 9
+    with pytest.warns(UserWarning, match="9 weights, more than max_edges=8"):
+        nn.draw_network(model, max_edges=8)
 
 
 def test_bad_arguments():

@@ -12,7 +12,9 @@ from nn import (
     SGD,
     Adam,
     History,
+    binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cross_entropy,
     datasets,
     evaluate,
     hinge,
@@ -158,6 +160,106 @@ def test_custom_correct_rule_is_used():
         correct=lambda output, target: True,
     )
     assert history.accuracy == [1.0, 1.0]
+
+
+def test_minibatch_epochs_visit_every_point_once_in_a_seeded_shuffled_order():
+    points, _ = datasets.make_moons(8, noise=0.1, seed=0)
+    targets = [n / 10 for n in range(8)]  # distinct, so the loss can tell which point it sees
+
+    def run(seed):
+        visited = []
+
+        def recording_sse(output, target):
+            visited.append(targets.index(target))
+            return sse(output, target)
+
+        model = MLP(2, [3, 1], seed=4)
+        optimizer = SGD(model.parameters(), lr=0.1)
+        options = {"epochs": 3, "batch_size": 1, "seed": seed}
+        quiet_train(model, points, targets, recording_sse, optimizer, **options)
+        return [visited[k : k + 8] for k in (0, 8, 16)], model
+
+    orders, model = run(seed=3)
+    assert all(sorted(order) == list(range(8)) for order in orders)
+    assert orders[0] != list(range(8)) and len({tuple(order) for order in orders}) == 3
+    assert run(seed=3)[0] == orders and run(seed=4)[0] != orders
+    # Stochastic gradient descent, one point per step, in the visited order (Bishop (8.18)).
+    reference = MLP(2, [3, 1], seed=4)
+    for n in (n for order in orders for n in order):
+        reference.zero_grad()
+        sse(reference(points[n]), targets[n]).backward()
+        for p in reference.parameters():
+            p.data -= 0.1 * p.grad
+    assert [p.data for p in model.parameters()] == pytest.approx(
+        [p.data for p in reference.parameters()], rel=1e-12, abs=1e-15
+    )
+
+
+def test_minibatch_epoch_loss_and_accuracy_count_every_point_once():
+    # With η = 0 the model never changes, so each epoch's numbers are evaluate()'s.
+    points, labels = [[-2.0], [-1.0], [0.3], [2.0]], [0, 0, 1, 1]
+    model = MLP(1, [1], seed=0)
+    model.load_state_dict({"nin": 1, "nouts": [1], "parameters": [1.0, 0.0]})  # logit a = x
+    loss = binary_cross_entropy_with_logits
+    expected = sum(math.log1p(math.exp(-abs(x))) for x in (-2.0, -1.0, 0.3, 2.0)) / 4  # all right
+    assert evaluate(model, points, labels, loss=loss) == pytest.approx((expected, 1.0), rel=1e-12)
+    history = quiet_train(
+        model, points, labels, loss, SGD(model.parameters(), lr=0.0), epochs=3, batch_size=3
+    )
+    assert history.loss == pytest.approx([expected] * 3, rel=1e-12)
+    assert history.accuracy == [1.0, 1.0, 1.0]
+
+
+# Four points on a line and a unit y = h(x) (weight 1, bias 0): 3 of 4 are classified right.
+LINE_POINTS = [[-2.0], [-1.0], [0.3], [2.0]]
+
+
+def _unit_on_a_line(output_activation="linear"):
+    model = MLP(1, [1], output_activation=output_activation, seed=0)
+    model.load_state_dict({"nin": 1, "nouts": [1], "parameters": [1.0, 0.0]})
+    return model
+
+
+def test_evaluate_scores_a_logit_by_its_sign():
+    # a = 0.3 > 0 means σ(a) > ½: class 1, right; a = 2 with t = 0 is the one mistake.
+    labels = [0, 0, 1, 0]
+    loss = sum(math.log1p(math.exp(-abs(a))) for a in (-2.0, -1.0, 0.3)) + math.log1p(math.e**2)
+    result = evaluate(_unit_on_a_line(), LINE_POINTS, labels, loss=binary_cross_entropy_with_logits)
+    assert result == pytest.approx((loss / 4, 0.75), rel=1e-12)
+
+
+def test_evaluate_scores_a_probability_by_which_side_of_one_half_it_is():
+    labels = [0, 0, 1, 0]
+    model = _unit_on_a_line("sigmoid")  # p = σ(x)
+    loss = sum(math.log1p(math.exp(-abs(a))) for a in (-2.0, -1.0, 0.3)) + math.log1p(math.e**2)
+    result = evaluate(model, LINE_POINTS, labels, loss=binary_cross_entropy)
+    assert result == pytest.approx((loss / 4, 0.75), rel=1e-12)
+
+
+def test_evaluate_scores_a_hinge_classifier_by_the_sign_of_its_score():
+    # E = relu(1 - t y): 0, 0, 0.7, 3 for y = -2, -1, 0.3, 2 and t = -1, -1, 1, -1.
+    result = evaluate(_unit_on_a_line(), LINE_POINTS, [-1, -1, 1, -1], loss=hinge)
+    assert result == pytest.approx((3.7 / 4, 0.75), rel=1e-12)
+
+
+def test_evaluate_scores_softmax_logits_by_their_argmax():
+    model = MLP(2, [3], seed=0)  # logits (x1, x2, 0)
+    parameters = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    model.load_state_dict({"nin": 2, "nouts": [3], "parameters": parameters})
+    points, classes = [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0], [2.0, 3.0]], [0, 1, 2, 0]
+    losses = [
+        math.log(sum(math.exp(a) for a in (*x, 0.0))) - [*x, 0.0][k]
+        for x, k in zip(points, classes)
+    ]
+    result = evaluate(model, points, classes, loss=cross_entropy)
+    assert result == pytest.approx((sum(losses) / 4, 0.75), rel=1e-12)
+
+
+def test_evaluate_uses_a_custom_correct_rule():
+    result = evaluate(
+        _unit_on_a_line(), LINE_POINTS, [0, 0, 0, 0], loss=sse, correct=lambda y, t: y.data > 0
+    )
+    assert result == pytest.approx((0.5 * (4 + 1 + 0.09 + 4) / 4, 0.5), rel=1e-12)
 
 
 def test_train_rejects_bad_arguments():

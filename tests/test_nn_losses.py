@@ -161,6 +161,26 @@ def test_cross_entropy_with_equal_large_negative_logits_is_log_k():
     assert cross_entropy([Value(-1000.0)] * 4, 3).data == pytest.approx(math.log(4))
 
 
+def test_cross_entropy_does_not_overflow_when_the_largest_logit_is_not_first():
+    logits = [Value(-1000.0), Value(0.0), Value(1000.0)]
+    error = cross_entropy(logits, 2)
+    error.backward()
+    assert error.data == 0.0
+    assert [a.grad for a in logits] == [0.0, 0.0, 0.0]
+    assert cross_entropy([Value(-1000.0), Value(0.0), Value(1000.0)], 0).data == 2000.0
+
+
+@pytest.mark.parametrize(("a", "t"), [(-40.0, 0), (40.0, 1), (-700.0, 0), (700.0, 1)])
+def test_bce_with_logits_keeps_the_digits_of_a_tiny_loss(a, t):
+    # The right side by a wide margin: E = ln(1 + e^-|a|) ≈ e^-|a|, and dE/da = σ(a) - t.
+    # a + softplus(-a) or softplus(a) - a would cancel to 0 here.
+    logit = Value(a)
+    error = binary_cross_entropy_with_logits(logit, t)
+    error.backward()
+    assert error.data == pytest.approx(math.exp(-abs(a)), rel=1e-12, abs=0.0)
+    assert logit.grad == pytest.approx(math.copysign(math.exp(-abs(a)), -a), rel=1e-12, abs=0.0)
+
+
 def test_hinge_and_sse_stay_finite_at_1000():
     assert hinge(Value(-1000.0), 1).data == 1001.0
     assert sse(Value(1000.0), -1000.0).data == 2e6

@@ -170,6 +170,31 @@ def test_neuron_and_layer_accept_a_shared_random_stream():
     ]
 
 
+def test_layer_with_an_int_seed_draws_its_units_from_one_stream():
+    layer = Layer(3, 2, seed=5)
+    rng = random.Random(5)
+    bound = 1 / 3**0.5
+    assert [p.data for p in layer.parameters()] == [rng.uniform(-bound, bound) for _ in range(8)]
+    first, second = layer.neurons
+    assert [p.data for p in first.parameters()] != [p.data for p in second.parameters()]
+
+
+def test_neuron_and_layer_default_to_tanh_units():
+    x = [0.4, -0.7]
+    neuron = Neuron(2, seed=3)
+    z = neuron(x)
+    a = sum(w.data * xi for w, xi in zip(neuron.weights, x)) + neuron.bias.data
+    assert z.op == "tanh"
+    assert z.data == pytest.approx(math.tanh(a), rel=1e-14)
+    layer = Layer(2, 3, seed=3)
+    outputs = layer(x)
+    assert layer.activation == "tanh"
+    for unit, output in zip(layer.neurons, outputs):
+        a = sum(w.data * xi for w, xi in zip(unit.weights, x)) + unit.bias.data
+        assert output.op == "tanh"
+        assert output.data == pytest.approx(math.tanh(a), rel=1e-14)
+
+
 # --- gradients against central differences --------------------------------------------------
 
 

@@ -35,6 +35,20 @@ def test_sgd_momentum_matches_hand_computed_steps():
     assert path == pytest.approx([0.95, 1.105, 1.1445], abs=1e-12)
 
 
+def test_sgd_momentum_keeps_one_buffer_per_parameter():
+    # μ = 0.5, η = 0.1. a: g = 1 then 0, so b = 1 then 0.5: a = -0.1 - 0.05.
+    # b: g = -2 then 4, so b = -2 then -1 + 4 = 3: b = 0.2 - 0.3.
+    a, b = Value(0.0), Value(0.0)
+    optimizer = SGD([a, b], lr=0.1, momentum=0.5)
+    a.grad, b.grad = 1.0, -2.0
+    optimizer.step()
+    a.grad, b.grad = 0.0, 4.0
+    optimizer.step()
+    assert a.data == pytest.approx(-0.15, abs=1e-15)
+    assert b.data == pytest.approx(-0.1, abs=1e-15)
+    assert optimizer.buffers == pytest.approx([0.5, 3.0], abs=1e-15)
+
+
 def test_adam_matches_hand_computed_steps():
     # β1 = 0.9, β2 = 0.999, ε = 1e-8, η = 0.1, w0 = 1, g1 = 0.5, g2 = -0.25.
     # Step 1: m = 0.05, v = 0.00025; m̂ = 0.05/0.1 = 0.5, v̂ = 0.00025/0.001 = 0.25:
@@ -57,6 +71,14 @@ def test_adam_first_step_has_size_lr_whatever_the_gradient_scale():
         w = Value(0.0)
         (step,) = _run(Adam([w], lr=0.01, eps=0.0), w, [g])
         assert step == pytest.approx(-0.01 * math.copysign(1.0, g), rel=1e-12)
+
+
+def test_adam_defaults_are_pytorchs():
+    # lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8: step 1 moves by η g / (|g| + ε).
+    w = Value(1.0)
+    optimizer = Adam([w])
+    assert (optimizer.lr, optimizer.betas, optimizer.eps) == (1e-3, (0.9, 0.999), 1e-8)
+    assert _run(optimizer, w, [0.5]) == pytest.approx([1.0 - 1e-3 * 0.5 / (0.5 + 1e-8)], abs=1e-15)
 
 
 def test_adam_keeps_state_per_parameter():

@@ -113,6 +113,14 @@ def test_batch_gradient_is_the_sum_over_points():
     assert summed == pytest.approx([p.grad for p in model.parameters()], rel=1e-10, abs=1e-14)
 
 
+def test_targets_and_inputs_may_be_tuples():
+    model = MLP(3, [3, 2], seed=7)
+    t = (0.25, -0.75)
+    result = textbook.backprop(model, tuple(X), t)
+    assert result.grads == textbook.backprop(model, X, list(t)).grads
+    _assert_same(result, _engine(model, X, list(t)))
+
+
 def test_wrong_lengths_are_errors():
     model = MLP(3, [2, 2], seed=0)
     with pytest.raises(ValueError, match="expected 3 inputs"):

@@ -274,6 +274,28 @@ def test_text_table_has_every_row_aligned():
     assert "3.117" in text and "1.5585" in text
 
 
+def test_text_table_columns_hold_value_tangent_and_adjoint_in_that_order():
+    x1, x2, f = bishop(1.5, 0.5)
+    f.label = "f"
+    f.backward()
+    table = trace(f, wrt={x1: 0.3, x2: -2.0})
+    lines = str(table).splitlines()
+    assert lines[0] == (
+        "evaluation trace of v7 (f); tangents: v̇1 = 0.3, v̇2 = -2, every other input 0"
+    )
+    for row, line in zip(table.rows, lines[2:], strict=True):
+        cells = line.split()[-3:]
+        assert [float(cell) for cell in cells] == pytest.approx(
+            [row.value, row.tangent, row.adjoint], rel=1e-5
+        )
+    # v7: the value (8.49), the directional derivative 0.3 ∂f/∂x1 - 2 ∂f/∂x2, and v̄7 = 1.
+    e = math.exp(0.75)
+    tangent = 0.3 * (0.5 * e + 0.5) - 2.0 * (1.5 * e + 1.5 - math.cos(0.5))
+    assert [float(cell) for cell in lines[-1].split()[-3:]] == pytest.approx(
+        [e + 0.75 - math.sin(0.5), tangent, 1.0], rel=1e-5
+    )
+
+
 def test_html_table_is_well_formed_with_every_row():
     _, x2, f = bishop(1.5, 0.5)
     f.backward()
@@ -333,6 +355,13 @@ def test_latex_is_in_bishops_notation_with_every_row():
     assert r"\dot{v}_i" in latex and r"\bar{v}_i" in latex
     assert latex.startswith(r"\begin{array}{llrrr}") and latex.endswith(r"\end{array}")
     assert latex.count(r" \\") == 1 + 7
+
+
+def test_latex_dot_writes_each_weight_before_its_input():
+    w1, w2, z1, b = Value(0.5), Value(-1.0), Value(2.0), Value(0.25, label="b")
+    latex = trace(autodiff.dot([w1, w2], [z1, 4.0], b)).to_latex()
+    assert r"v_{5} = v_{1} v_{3} + v_{2} \cdot 4 + v_{4} &" in latex
+    assert r"v_{4}\;(b) & v_{4} = b &" in latex  # a one-letter label is a symbol, as x_{1} is
 
 
 def test_latex_escapes_special_characters_in_labels_and_numbers():
