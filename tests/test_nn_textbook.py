@@ -121,6 +121,13 @@ def test_targets_and_inputs_may_be_tuples():
     _assert_same(result, _engine(model, X, list(t)))
 
 
+def test_a_one_input_network_takes_a_bare_number_as_the_model_does():
+    model = MLP(1, [3, 1], seed=2)
+    result = textbook.backprop(model, 0.5, 0.25)
+    assert result.grads == textbook.backprop(model, [0.5], [0.25]).grads
+    _assert_same(result, _engine(model, 0.5, 0.25))
+
+
 def test_wrong_lengths_are_errors():
     model = MLP(3, [2, 2], seed=0)
     with pytest.raises(ValueError, match="expected 3 inputs"):
