@@ -359,31 +359,41 @@ def adjoints(
 
     With `create_graph`, the local derivatives are recomputed as Values, so the adjoints are
     Values in a graph of their own and can be differentiated again. With `add_to_grad` (what
-    `backward()` does), each node's adjoint is also added to its `.grad` once it is complete.
+    `backward()` does), each node's adjoint is added to its `.grad` instead of being returned
+    (the dict is empty); otherwise every `.grad` is left as it was.
     """
     order = ancestors(output)
-    order.reverse()
-    # 1. Every adjoint starts at 0; the output's is the seed (1 for dE/dE).
-    result: dict[Value, Any] = dict.fromkeys(order, 0.0)
-    result[output] = seed
+    # NOTE: the pass keeps each node's adjoint in the node's own `grad` slot, as micrograd does:
+    # updating a slot is much faster than updating a dictionary entry. What earlier passes left
+    # in `grad` is set aside first and given back at the end, even if the pass fails.
+    earlier = [node.grad for node in order]
     checking = _Mode.detect_anomaly
-    if checking and not math.isfinite(_data(seed)):
-        raise FloatingPointError(f"backward pass: seed {_data(seed)!r}")
-    # 2. Reverse topological order: a node's adjoint is complete before it is passed on.
-    for node in order:
-        adjoint = result[node]
-        if add_to_grad:
-            node.grad += adjoint
-        if not node.parents or adjoint == 0.0:
-            # NOTE: a zero adjoint adds nothing (even where IEEE would say 0 · inf = nan:
-            # the node does not affect the output, so neither do its inputs through it).
-            continue
-        local_grads = differentiable_grads(node) if create_graph else node.local_grads
-        # 3. v̄_i += v̄_j ∂v_j/∂v_i for each parent occurrence (x * x counts twice).
-        for parent, local in zip(node.parents, local_grads):
-            result[parent] += local * adjoint
-        if checking:
-            _check_messages(node, result)
+    completed = False
+    try:
+        # 1. Every adjoint starts at 0; the output's is the seed (1 for dE/dE).
+        for node in order:
+            node.grad = 0.0
+        output.grad = seed
+        if checking and not math.isfinite(_data(seed)):
+            raise FloatingPointError(f"backward pass: seed {_data(seed)!r}")
+        # 2. Reverse topological order: a node's adjoint is complete before it is passed on.
+        for node in reversed(order):
+            adjoint = node.grad
+            if not node.parents or adjoint == 0.0:
+                # NOTE: a zero adjoint adds nothing (even where IEEE would say 0 · inf = nan:
+                # the node does not affect the output, so neither do its inputs through it).
+                continue
+            local_grads = differentiable_grads(node) if create_graph else node.local_grads
+            # 3. v̄_i += v̄_j ∂v_j/∂v_i for each parent occurrence (x * x counts twice).
+            for parent, local in zip(node.parents, local_grads):
+                parent.grad += local * adjoint
+            if checking:
+                _check_messages(node)
+        result = {} if add_to_grad else {node: node.grad for node in order}
+        completed = True
+    finally:
+        for node, grad in zip(order, earlier):
+            node.grad = grad + node.grad if completed and add_to_grad else grad
     return result
 
 
@@ -432,10 +442,10 @@ def _check_node(node: Value) -> None:
             )
 
 
-def _check_messages(node: Value, adjoints: dict) -> None:
+def _check_messages(node: Value) -> None:
     """After `node` passed its adjoint on: the first input whose adjoint it made non-finite."""
     for parent in node.parents:
-        adjoint = _data(adjoints[parent])
+        adjoint = _data(parent.grad)  # during a pass, `grad` holds this pass's adjoint
         if not math.isfinite(adjoint):
             which = f" {parent.label!r}" if parent.label else ""
             raise FloatingPointError(

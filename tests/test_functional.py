@@ -77,11 +77,13 @@ def test_gradients_are_floats_and_zero_for_unreached_inputs():
 
 def test_gradients_touch_no_grad():
     x, y = Value(2.0), Value(3.0)
-    x.grad = 7.0
-    out = x * y
-    gradients(out, [x, y])
-    gradients(out, [x, y], create_graph=True)
-    assert (x.grad, y.grad, out.grad) == (7.0, 0.0, 0.0)
+    out = x * y + x
+    x.grad, y.grad, out.grad = 7.0, -1.0, 0.5
+    assert gradients(out, [x, y]) == [4.0, 2.0]
+    assert [g.data for g in gradients(out, [x, y], create_graph=True)] == [4.0, 2.0]
+    assert (x.grad, y.grad, out.grad) == (7.0, -1.0, 0.5)
+    out.backward()  # and backward() adds this pass's adjoints to them
+    assert (x.grad, y.grad, out.grad) == (11.0, 1.0, 1.5)
 
 
 def test_gradients_with_create_graph_always_returns_values():

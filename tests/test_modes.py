@@ -85,6 +85,23 @@ def test_backward_anomaly_names_the_sending_op_and_its_inputs():
         s.backward(math.nan)
 
 
+def test_a_backward_pass_that_fails_leaves_every_grad_as_it_was():
+    # The pass keeps its adjoints in the nodes' grad slots; a failure halfway must not leave
+    # partial sums behind, after a passing backward() or on top of earlier grads.
+    a, w, b = Value(1e200, label="a"), Value(3.0, label="w"), Value(2.0, label="b")
+    s = a * w + b
+    s.backward()
+    before = [a.grad, w.grad, b.grad, s.grad]
+    assert before == [3.0, 1e200, 1.0, 1.0]
+    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError):
+        s.backward(1e200)  # b gets 1e200 first, then w's message overflows
+    assert [a.grad, w.grad, b.grad, s.grad] == before
+    f = Value(4.0, parents=(w,), local_grads=(2.0,), op="twice")  # no Value derivatives
+    with pytest.raises(RuntimeError, match="twice"):
+        autodiff.gradients(f * f, [w], create_graph=True)
+    assert [w.grad, f.grad] == [1e200, 0.0]
+
+
 def test_anomaly_is_caught_under_no_grad_too():
     with autodiff.no_grad(), autodiff.detect_anomaly(), pytest.raises(FloatingPointError) as caught:
         Value(1000.0, label="w").exp()
