@@ -91,14 +91,24 @@ def _check_size(name: str, size: Any) -> int:
     return size
 
 
-def _as_inputs(inputs: Any, nin: int) -> Sequence[Any]:
-    """The input vector as a list or tuple of nin numbers or Values (a bare number when nin = 1)."""
+def _input_vector(inputs: Any, nin: int) -> Sequence[Any]:
+    """The input vector as a list or tuple of nin items (a bare number or Value when nin = 1)."""
     if type(inputs) is not list and type(inputs) is not tuple:
         is_one = isinstance(inputs, Value) or is_real(inputs)
         inputs = [inputs] if is_one else list(inputs)
     if len(inputs) != nin:
         raise ValueError(f"expected {nin} inputs, got {len(inputs)}")
     return inputs
+
+
+def _as_inputs(inputs: Any, nin: int) -> list[Any]:
+    """The input vector for a forward pass: numbers become leaves x[0], x[1], ... (Bishop's input
+    units z_i = x_i); Values, and Duals in forward mode, are used as they are."""
+    # NOTE: one leaf per input, shared by every unit of the first layer, is also the fast case:
+    # a `dot` node whose operands are all Values skips the folding of constants.
+    return [
+        Value(x, f"x[{i}]") if is_real(x) else x for i, x in enumerate(_input_vector(inputs, nin))
+    ]
 
 
 def _set_label(node: Any, label: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import autodiff
 
-from .module import MLP, _as_inputs
+from .module import MLP, _input_vector
 
 
 def _h(activation: str, a: float) -> float:
@@ -49,7 +49,7 @@ def backprop(model: MLP, x: Any, t: Any) -> Backprop:
     weights = [[[w.data for w in unit.weights] for unit in layer.neurons] for layer in model.layers]
     biases = [[unit.bias.data for unit in layer.neurons] for layer in model.layers]
     kinds = [layer.activation for layer in model.layers]
-    inputs = [float(xi) for xi in _as_inputs(x, model.nin)]  # what model(x) accepts
+    inputs = [float(xi) for xi in _input_vector(x, model.nin)]  # what model(x) accepts
     targets = [float(tk) for tk in t] if isinstance(t, (list, tuple)) else [float(t)]
     if len(targets) != model.nouts[-1]:
         raise ValueError(f"backprop: {model.nouts[-1]} outputs but {len(targets)} targets")

@@ -52,11 +52,26 @@ def test_each_activation_is_the_engine_primitive_of_that_name(activation):
     assert z.data == pytest.approx(getattr(autodiff, activation)(a), abs=1e-15)
 
 
-def test_number_inputs_are_constants_of_the_dot_node_not_parents():
-    neuron = Neuron(2, seed=0)
-    neuron([0.5, -1.5])
-    assert neuron.preactivation.parents == (*neuron.weights, neuron.bias)
-    assert neuron.preactivation.local_grads == (0.5, -1.5, 1.0)
+def test_number_inputs_become_labelled_leaves_of_the_dot_node():
+    neuron = Neuron(2, activation="linear", seed=0)
+    w0, w1 = neuron.weights
+    a = neuron([0.5, -1.5])
+    x0, x1 = a.parents[2:4]
+    assert a.parents == (w0, w1, x0, x1, neuron.bias)
+    assert (x0.label, x0.data, x1.label, x1.data) == ("x[0]", 0.5, "x[1]", -1.5)
+    assert a.local_grads == (0.5, -1.5, w0.data, w1.data, 1.0)
+    a.backward()
+    assert (x0.grad, x1.grad) == (w0.data, w1.data)  # ∂a/∂x_i = w_i
+
+
+def test_the_first_layer_shares_one_leaf_per_input_and_values_are_used_as_given():
+    model = MLP(2, [3, 1], seed=0)
+    model([0.5, -1.5])
+    first = [unit.preactivation.parents[2:4] for unit in model.layers[0].neurons]
+    assert first[0] == first[1] == first[2]  # the same two leaves, not copies
+    x = [Value(0.5), Value(-1.5)]
+    model(x)
+    assert model.layers[0].neurons[0].preactivation.parents[2:4] == tuple(x)
 
 
 def test_mlp_output_is_a_value_for_one_unit_and_a_list_for_several():
