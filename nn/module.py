@@ -101,20 +101,13 @@ def _input_vector(inputs: Any, nin: int) -> Sequence[Any]:
     return inputs
 
 
-def _as_inputs(inputs: Any, nin: int) -> list[Any]:
+def _as_inputs(inputs: Any, nin: int) -> tuple[Any, ...]:
     """The input vector for a forward pass: numbers become leaves x[0], x[1], ... (Bishop's input
     units z_i = x_i); Values, and Duals in forward mode, are used as they are."""
     # NOTE: one leaf per input, shared by every unit of the first layer, is also the fast case:
     # a `dot` node whose operands are all Values skips the folding of constants.
-    return [
-        Value(x, f"x[{i}]") if is_real(x) else x for i, x in enumerate(_input_vector(inputs, nin))
-    ]
-
-
-def _set_label(node: Any, label: str) -> None:
-    # A forward-mode pass (Duals as inputs) gives Duals here, which carry no label.
-    if isinstance(node, Value):
-        node.label = label
+    vector = _input_vector(inputs, nin)
+    return tuple([Value(x, f"x[{i}]") if is_real(x) else x for i, x in enumerate(vector)])
 
 
 class Neuron(Module):
@@ -131,7 +124,7 @@ class Neuron(Module):
         self._activate = ACTIVATIONS[activation]
         rng = _rng(seed)
         bound = 1.0 / math.sqrt(nin)
-        self.weights = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
+        self.weights = tuple([Value(rng.uniform(-bound, bound)) for _ in range(nin)])
         self.bias = Value(rng.uniform(-bound, bound))
         self.preactivation: Value | None = None  # a_j of the last call
         self.output: Value | None = None  # z_j of the last call (the same node when linear)
@@ -153,14 +146,12 @@ class Neuron(Module):
     def _forward(self, inputs: Sequence[Any]) -> Value:
         """The unit on inputs already checked to be nin long (Layer and MLP check once for all)."""
         preactivation = dot(self.weights, inputs, self.bias)  # (8.5): one node, its adjoint is δ_j
-        _set_label(preactivation, self._labels[0])
-        self.preactivation = preactivation
-        if self._activate is None:  # linear: z_j = a_j, no extra node
-            self.output = preactivation
-            return preactivation
-        output = self._activate(preactivation)  # (8.6)
-        _set_label(output, self._labels[1])
-        self.output = output
+        output = preactivation if self._activate is None else self._activate(preactivation)  # (8.6)
+        self.preactivation, self.output = preactivation, output  # the same node when linear
+        # A forward-mode pass (Duals as inputs) gives Duals here, which carry no label.
+        if type(output) is Value:
+            output.label = self._labels[1]
+            preactivation.label = self._labels[0]  # last, so a linear unit's node is a_j
         return output
 
     def parameters(self) -> list[Value]:
@@ -241,8 +232,8 @@ class MLP(Module):
         """The output y(x, w): a Value, or a list of Values when the last layer has several."""
         z = _as_inputs(inputs, self.nin)
         for layer in self.layers:  # forward propagation, layer by layer
-            z = [neuron._forward(z) for neuron in layer.neurons]
-        return z[0] if len(z) == 1 else z
+            z = tuple([neuron._forward(z) for neuron in layer.neurons])  # `dot` keeps a tuple
+        return z[0] if len(z) == 1 else list(z)
 
     def parameters(self) -> list[Value]:
         """Layer by layer, neuron by neuron: weights in input order, then the bias."""
