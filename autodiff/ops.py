@@ -201,8 +201,8 @@ def _softplus(x: float) -> float:
 
 def _dot(*args: float) -> float:
     """Σ_i w_i x_i + b, args = (w_1..w_n, x_1..x_n, b): a unit's pre-activation (8.5)."""
-    n = (len(args) - 1) // 2
-    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1])
+    n = len(args) // 2
+    return sum(map(operator.mul, args, args[n:-1]), args[-1])  # map stops after the n weights
 
 
 def _dot_grads(*args: Any) -> tuple:
