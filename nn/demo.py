@@ -61,7 +61,10 @@ def run(
     )
     seconds = time.perf_counter() - start
     loss, accuracy = evaluate(model, points, labels, loss=losses.hinge)
-    print(f"final training loss {loss:.4f}, accuracy {accuracy:.1%} ({seconds:.1f} s)")
+    print(
+        f"final training loss {loss:.4f} (hinge, without the penalty the progress bar includes), "
+        f"accuracy {accuracy:.1%} ({seconds:.1f} s)"
+    )
 
     files = [
         _plot_decision_boundary(model, points, classes, out / "decision_boundary.png"),
