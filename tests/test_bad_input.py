@@ -83,6 +83,7 @@ def test_division_by_zero(divide):
         ((Value(1.0),), (1.0, 2.0), "1 parents but 2 local_grads"),
         ((1.0,), (1.0,), "parents must be Values"),
         ((Value(1.0),), ("x",), "local_grads must be numbers or Values"),
+        (None, (1.0,), "0 parents but 1 local_grads"),
     ],
 )
 def test_malformed_custom_primitive(parents, local_grads, error):

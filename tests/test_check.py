@@ -6,7 +6,14 @@ import sys
 import matplotlib
 import pytest
 
-from autodiff import Value, fd_error_curve, gradcheck, numerical_grad, plot_fd_error_curve
+from autodiff import (
+    Value,
+    fd_error_curve,
+    grad,
+    gradcheck,
+    numerical_grad,
+    plot_fd_error_curve,
+)
 from autodiff.check import FdErrorRow, GradcheckResult
 
 matplotlib.use("Agg")
@@ -92,6 +99,8 @@ def test_numerical_grad_rejects_bad_input():
         numerical_grad(bishop, [1.0, 2.0], eps=0.0)
     with pytest.raises(ValueError, match="eps"):
         numerical_grad(bishop, [1.0, 2.0], eps=math.nan)
+    with pytest.raises(ValueError, match="positive finite"):
+        numerical_grad(bishop, [1.0, 2.0], eps=math.inf)
     with pytest.raises(ValueError, match="too small"):
         numerical_grad(bishop, [1.0, 2.0], eps=1e-20)
     with pytest.raises(TypeError, match="list or tuple"):
@@ -202,6 +211,36 @@ def test_gradcheck_rejects_bad_tolerances():
         gradcheck(bishop, [1.0, 2.0], rtol=math.inf)
 
 
+def test_gradcheck_accepts_zero_tolerances_and_passes_an_exact_match():
+    result = gradcheck(lambda x: x * 0.0, [1.0], atol=0.0, rtol=0.0)
+    (row,) = result.inputs
+    assert (row.analytic, row.numeric, row.abs_error, row.tolerance) == (0.0, 0.0, 0.0, 0.0)
+    assert row.rel_error == 0.0  # no division by a zero derivative
+    assert row.ok and result
+
+
+def test_gradcheck_error_equal_to_the_allowed_error_passes():
+    def flat(x):  # f = 0 everywhere, with a planted slope 0.5: abs_error is exactly 0.5
+        return Value(0.0, parents=(x,), local_grads=(0.5,), op="flat")
+
+    assert gradcheck(flat, [1.0], atol=0.5, rtol=0.0)
+    assert not gradcheck(flat, [1.0], atol=0.25, rtol=0.0)
+
+
+def test_gradcheck_tolerance_uses_the_larger_derivative_and_the_larger_end_value():
+    # atol + rtol·max(|analytic|, |numeric|) + 4 ε |f|/h, |f| the larger of f(x ± h).
+    def planted_zero_slope(x):
+        return Value(math.exp(-20 * x.data), parents=(x,), local_grads=(0.0,), op="decay")
+
+    (row,) = gradcheck(planted_zero_slope, [0.0], eps=0.1, atol=0.0, rtol=1e-2).inputs
+    numeric = (math.exp(-2.0) - math.exp(2.0)) / 0.2
+    rounding = 4 * sys.float_info.epsilon * math.exp(2.0) / 0.1
+    assert row.analytic == 0.0 and row.numeric == pytest.approx(numeric, rel=1e-12)
+    assert row.tolerance == pytest.approx(1e-2 * abs(numeric) + rounding, rel=1e-12)
+    (row,) = gradcheck(lambda x: (x * -20).exp(), [0.0], eps=0.1, atol=0.0, rtol=0.0).inputs
+    assert row.tolerance == pytest.approx(rounding, rel=1e-12, abs=0.0)  # |f(-h)| = e², not e⁻²
+
+
 # --- Figure 8.2 ------------------------------------------------------------------------------
 
 STEPS = [10 ** (-k / 2) for k in range(2, 29)]  # 1e-1 down to 1e-14
@@ -266,3 +305,16 @@ def test_plot_fd_error_curve_uses_the_given_axes():
     plt.close(figure)
     with pytest.raises(ValueError, match="no rows"):
         plot_fd_error_curve([])
+
+
+def test_fd_error_curve_rows_are_the_largest_error_against_autodiff():
+    def f(x, y):
+        return (x * y).exp() + x.sin() * y
+
+    xs = [0.4, 0.7]
+    exact = grad(f, argnums=(0, 1))(*xs)
+    for row in fd_error_curve(f, xs, [1e-2, 1e-4, 1e-6]):
+        for method in ("forward", "central"):
+            numeric = numerical_grad(f, xs, row.eps, method)
+            errors = [abs(n - e) for n, e in zip(numeric, exact, strict=True)]
+            assert getattr(row, method) == max(errors) > 0.0

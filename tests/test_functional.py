@@ -138,6 +138,14 @@ def test_custom_op_with_value_local_grads_differentiates_twice():
     assert close(grad(grad(erf))(x), expected)
 
 
+def test_create_graph_needs_every_custom_local_derivative_as_a_value():
+    x, y = Value(0.5), Value(2.0)
+    out = Value(1.0, parents=(x, y), local_grads=(x * 2, 3.0), op="half")  # one float among them
+    assert gradients(out, [x, y]) == [1.0, 3.0]
+    with pytest.raises(RuntimeError, match="half"):
+        gradients(out, [x, y], create_graph=True)
+
+
 # --- grad and value_and_grad -----------------------------------------------------------------
 
 # (name, f, f', f'', f''') with the derivatives in closed form.
@@ -238,6 +246,25 @@ def test_nested_grad_keeps_separate_partials_for_one_value_passed_twice():
 def test_mixed_partial_through_a_closure():
     # ∂/∂x [∂/∂y x y²] at y = 2 is 2y = 4; the inner grad sees x only through the closure.
     assert grad(lambda x: grad(lambda y: x * y * y)(2.0))(3.0) == 4.0
+
+
+def test_a_transform_whose_f_raises_leaves_no_nesting_behind():
+    def broken(x):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        grad(broken)(1.0)
+    assert type(grad(lambda x: x * x)(3.0)) is float  # not a Value, as inside a transform
+
+
+def test_nested_transforms_give_values_even_for_constant_outputs():
+    x = Value(1.0)
+    value, derivative = value_and_grad(lambda t: 3.0)(x)
+    assert isinstance(value, Value) and value.data == 3.0
+    assert isinstance(derivative, Value) and derivative.data == 0.0
+    value, tangent = jvp(lambda t: 3.0, [x], [1.0])
+    assert isinstance(value, Value) and isinstance(tangent, Value)
+    assert (value.data, tangent.data) == (3.0, 0.0)
 
 
 # --- Hessian ---------------------------------------------------------------------------------
@@ -474,6 +501,23 @@ def test_jvp_and_vjp_are_adjoint(u, w):
     assert abs(left - right) <= 1e-13 * (1 + terms)
 
 
+def test_vjp_of_values_gives_values_in_the_graph():
+    x = Value(0.5)
+    value, vjp_fn = vjp(lambda t: t**3, x)
+    (product,) = vjp_fn(2.0)  # 2 · 3x²
+    assert isinstance(value, Value) and isinstance(product, Value)
+    assert close(product.data, 1.5)
+    assert close(gradients(product, [x])[0], 2 * 6 * 0.5)
+
+
+def test_jvp_with_value_tangents_gives_values_in_the_graph():
+    v = Value(2.0)
+    value, tangent = jvp(lambda t: t * t, [3.0], [v])  # J v = 2 · 3 · v
+    assert isinstance(value, Value) and value.data == 9.0
+    assert isinstance(tangent, Value) and tangent.data == 12.0
+    assert gradients(tangent, [v]) == [6.0]
+
+
 def test_jvp_stores_no_graph():
     made = nodes_made_by(lambda: jvp(chain, [0.1] * 20, [1.0] * 20))
     assert made == 0
@@ -568,6 +612,8 @@ def test_f_returning_a_non_number_raises():
 def test_wrong_argument_types_and_lengths_raise():
     with pytest.raises(ValueError, match="1 primals but 2 tangents"):
         jvp(bishop, [1.0], [1.0, 0.0])
+    with pytest.raises(ValueError, match="2 primals but 1 tangents"):
+        jvp(bishop, [1.0, 2.0], [1.0])
     with pytest.raises(TypeError, match="primals must be a list or tuple"):
         jvp(bishop, 1.0, [1.0])
     with pytest.raises(TypeError, match=r"tangents\[0\] must be a real number"):

@@ -8,6 +8,7 @@ import pytest
 
 import autodiff
 from autodiff import Value
+from autodiff.value import adjoints
 
 
 def test_bishop_example_gradients_match_closed_form():
@@ -207,3 +208,13 @@ def test_zero_adjoint_passes_nothing_back_even_through_infinite_slopes():
     y = Value(0.0)
     y.sqrt().backward()
     assert y.grad == math.inf
+
+
+def test_adjoints_returns_the_table_or_adds_to_grad_not_both():
+    x = Value(2.0)
+    y = x * x
+    table = adjoints(y)
+    assert table == {y: 1.0, x: 4.0}
+    assert (x.grad, y.grad) == (0.0, 0.0)
+    assert adjoints(y, add_to_grad=True) == {}
+    assert (x.grad, y.grad) == (4.0, 1.0)

@@ -119,3 +119,22 @@ def test_without_anomaly_mode_ieee_values_flow():
     y = x.exp()
     assert y.data == math.inf
     assert math.isnan((y - y).data)
+
+
+def test_detect_anomaly_nests():
+    with autodiff.detect_anomaly():
+        with autodiff.detect_anomaly():
+            pass
+        with pytest.raises(FloatingPointError):  # still on after the inner block
+            Value(1000.0).exp()
+    assert Value(1000.0).exp().data == math.inf  # and off after the outer one
+
+
+def test_custom_primitive_under_no_grad_is_a_plain_leaf():
+    x = Value(0.3)
+    with autodiff.no_grad():
+        y = Value(math.erf(0.3), parents=(x,), local_grads=(1.0,), op="erf")
+    assert (y.op, y.parents, y.local_grads) == ("", (), ())
+    assert y.data == math.erf(0.3)
+    (y * 2).backward()
+    assert x.grad == 0.0

@@ -205,3 +205,83 @@ def test_pow_overflows_to_infinity_like_ieee():
 
 def test_relu_of_nan_is_nan():
     assert math.isnan(autodiff.relu(math.nan))
+
+
+def test_zero_base_with_a_non_negative_exponent_is_defined():
+    # Only a negative base with a fractional exponent is refused: 0^0.5 = 0 (slope inf), 0^0 = 1.
+    x = Value(0.0)
+    root = x**0.5
+    assert root.data == 0.0 and root.local_grads == (math.inf,)
+    assert (x**0).data == 1.0
+    assert (0.0 ** Value(0.0)).data == 1.0
+
+
+def test_pow_slope_in_the_exponent_is_nan_for_a_negative_base():
+    base, exponent = Value(-2.0), Value(3.0)
+    (base**exponent).backward()
+    assert base.grad == 12.0  # 3 (-2)²
+    assert math.isnan(exponent.grad)  # (-2)^y is not a real function of y around 3
+
+
+def test_special_points_hold_when_derivatives_are_built_as_values():
+    # With create_graph the rules see Values, not floats; the branches at 0 must not change.
+    x, y, z = Value(0.0), Value(2.0), Value(0.0)
+    dx, dy = autodiff.gradients(x**y, [x, y], create_graph=True)
+    assert (dx.data, dy.data) == (0.0, 0.0)
+    dx, dz = autodiff.gradients(x**z, [x, z], create_graph=True)
+    assert (dx.data, dz.data) == (0.0, 0.0)
+    (slope,) = autodiff.gradients(x.sqrt(), [x], create_graph=True)
+    assert slope.data == math.inf
+
+
+def test_sum_of_many_terms_is_exactly_rounded():
+    terms = [1e16, 1.0, -1e16]  # left to right in floats this gives 0.0
+    assert autodiff.sum(terms) == 1.0
+    assert autodiff.sum([Value(t) for t in terms]).data == 1.0
+
+
+# Reflected and unary operators of Dual against closed forms: (primal, tangent) at t = 0.5, ṫ = 1.
+DUAL_OPERATORS = [
+    ("number - dual", lambda t: 2.0 - t, 1.5, -1.0),
+    ("number / dual", lambda t: 2.0 / t, 4.0, -8.0),
+    ("number ** dual", lambda t: 2.0**t, math.sqrt(2.0), math.sqrt(2.0) * math.log(2.0)),
+    ("number * dual", lambda t: 3.0 * t, 1.5, 3.0),
+    ("number + dual", lambda t: 3.0 + t, 3.5, 1.0),
+    ("+dual", lambda t: +t, 0.5, 1.0),
+    ("-dual", lambda t: -t, -0.5, -1.0),
+    ("abs(dual)", lambda t: abs(t), 0.5, 1.0),
+    ("abs(-dual)", lambda t: abs(-t), 0.5, 1.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "f", "primal", "tangent"), DUAL_OPERATORS, ids=[c[0] for c in DUAL_OPERATORS]
+)
+def test_dual_operators_match_closed_forms_and_reverse_mode(name, f, primal, tangent):
+    result = f(Dual(0.5, 1.0))
+    assert isinstance(result, Dual)
+    assert result.primal == pytest.approx(primal, rel=1e-15)
+    assert result.tangent == pytest.approx(tangent, rel=1e-15)
+    x = Value(0.5)
+    f(x).backward()
+    assert x.grad == pytest.approx(tangent, rel=1e-15)
+
+
+def test_dual_without_a_tangent_is_a_constant():
+    assert Dual(3.0).tangent == 0.0
+    product = Dual(2.0, 1.0) * Dual(3.0)
+    assert (product.primal, product.tangent) == (6.0, 3.0)
+
+
+def test_dual_comparisons_use_the_primal_not_the_tangent():
+    a, b = Dual(1.0, 5.0), Dual(1.5, -3.0)
+    assert a < b and a <= b and b > a and b >= a
+    assert a < 2.0 and not a > 2.0 and Dual(2.0, -9.0) >= 2.0
+    assert a != Dual(1.0, 5.0)  # == stays identity-based
+
+
+def test_dual_zero_tangent_passes_nothing_through_an_infinite_slope():
+    # sqrt'(0) = inf; a zero tangent times it must stay 0 (not nan), as in reverse mode.
+    x, y = Dual(0.0, 0.0), Dual(2.0, 1.0)
+    result = x.sqrt() + y
+    assert (result.primal, result.tangent) == (2.0, 1.0)
