@@ -53,7 +53,9 @@ class Dual(ComparesPrimal):
         local_grads = prim.local_grads(*args, primal)
         tangent = 0.0
         for x, local in zip(inputs, local_grads):
-            if isinstance(x, Dual) and x.tangent:  # skip zero tangents: 0 · inf would be nan
+            # NOTE: a zero factor contributes nothing, even where IEEE says 0 · inf = nan, as a
+            # zero adjoint in reverse mode: both modes then agree at a kink such as sqrt at 0.
+            if isinstance(x, Dual) and x.tangent and local:
                 tangent += local * x.tangent
         return cls(primal, tangent)
 

@@ -98,13 +98,14 @@ class Value(ComparesPrimal):
                     f"got {type(local).__name__}"
                 )
         given_values = all(isinstance(local, Value) for local in local_grads)
-        if not _Mode.recording:
-            parents = local_grads = ()
         self.parents = self._inputs = parents
         self.local_grads = tuple(float(_data(local)) for local in local_grads)
         self._rule = CustomOp(op, local_grads if given_values else None) if parents else None
         if _Mode.detect_anomaly:
             _check_node(self)
+        if not _Mode.recording:  # no_grad(): checked as made, then kept as a plain leaf
+            self.parents = self._inputs = self.local_grads = ()
+            self._rule = None
 
     # --- how it was made -------------------------------------------------------------------
 
@@ -318,8 +319,9 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Any:
 
 
 def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - the package's own sum, used as autodiff.sum
-    """Σ_i v_i as one node with local derivatives 1."""
-    return _apply(ops.SUM, tuple(values))
+    """Σ_i v_i as one node with local derivatives 1 (0.0, a number, for no terms)."""
+    values = tuple(values)
+    return _apply(ops.SUM, values) if values else 0.0
 
 
 def _real(x: Any) -> float:
@@ -382,6 +384,8 @@ def adjoints(
             if not node.parents or adjoint == 0.0:
                 # NOTE: a zero adjoint adds nothing (even where IEEE would say 0 · inf = nan:
                 # the node does not affect the output, so neither do its inputs through it).
+                # A Value adjoint (create_graph) is never skipped: it may be 0 here while its
+                # own derivatives, which a second pass needs, are not.
                 continue
             local_grads = differentiable_grads(node) if create_graph else node.local_grads
             # 3. v̄_i += v̄_j ∂v_j/∂v_i for each parent occurrence (x * x counts twice).

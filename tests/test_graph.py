@@ -186,6 +186,8 @@ def test_dot_with_numbers_and_without_bias():
     assert a.local_grads == (2.0, 3.0)
     assert autodiff.dot([1, 2], [3, 4], 5) == 16.0
     assert autodiff.sum([1, 2, 3]) == 6.0
+    empty = autodiff.sum([])  # no terms: the number 0.0, not a node with an int in it
+    assert type(empty) is float and empty == 0.0
 
 
 def test_numpy_scalars_are_numbers():

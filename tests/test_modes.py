@@ -112,6 +112,11 @@ def test_anomaly_in_custom_primitive():
     x = Value(1.0)
     with autodiff.detect_anomaly(), pytest.raises(FloatingPointError, match="myop"):
         Value(1.0, parents=(x,), local_grads=(math.nan,), op="myop")
+    # Under no_grad too, like a built-in op: checked as made, then kept as a plain leaf.
+    with autodiff.no_grad(), autodiff.detect_anomaly():
+        with pytest.raises(FloatingPointError, match="myop"):
+            Value(1.0, parents=(x,), local_grads=(math.nan,), op="myop")
+        assert Value(1.0, parents=(x,), local_grads=(2.0,), op="myop").parents == ()
 
 
 def test_without_anomaly_mode_ieee_values_flow():

@@ -285,3 +285,15 @@ def test_dual_zero_tangent_passes_nothing_through_an_infinite_slope():
     x, y = Dual(0.0, 0.0), Dual(2.0, 1.0)
     result = x.sqrt() + y
     assert (result.primal, result.tangent) == (2.0, 1.0)
+
+
+def test_a_zero_local_derivative_passes_nothing_on_from_an_infinite_tangent():
+    # f(x, z) = sqrt(x) z at (0, 0): f(t, 0) = 0 for every t >= 0, so ∂f/∂x = 0. Forward mode
+    # meets 0 · inf (the slope of sqrt, times z = 0) and must give reverse mode's 0, not nan.
+    def f(x, z):
+        return x.sqrt() * z
+
+    assert autodiff.jacobian(f)(0.0, 0.0) == [0.0, 0.0]
+    assert autodiff.jacobian(f, mode="forward")(0.0, 0.0) == [0.0, 0.0]
+    result = f(Dual(0.0, 1.0), Dual(0.0, 0.0))
+    assert (result.primal, result.tangent) == (0.0, 0.0)
