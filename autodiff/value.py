@@ -103,9 +103,8 @@ class Value(ComparesPrimal):
         self._rule = CustomOp(op, local_grads if given_values else None) if parents else None
         if _Mode.detect_anomaly:
             _check_node(self)
-        if not _Mode.recording:  # no_grad(): checked as made, then kept as a plain leaf
-            self.parents = self._inputs = self.local_grads = ()
-            self._rule = None
+        if not _Mode.recording:
+            _forget_how_made(self)
 
     # --- how it was made -------------------------------------------------------------------
 
@@ -233,10 +232,15 @@ def _node(data: float, prim: Primitive, parents: tuple, local_grads: tuple, inpu
     node._rule = prim
     if _Mode.detect_anomaly:
         _check_node(node)
-    if not _Mode.recording:  # no_grad(): a plain leaf, nothing recorded
-        node.parents = node.local_grads = node._inputs = ()
-        node._rule = None
+    if not _Mode.recording:
+        _forget_how_made(node)
     return node
+
+
+def _forget_how_made(node: Value) -> None:
+    """Under no_grad(): the node, checked as made, is kept as a plain leaf (nothing recorded)."""
+    node.parents = node.local_grads = node._inputs = ()
+    node._rule = None
 
 
 def _unary(prim: Primitive, x: Value) -> Value:
@@ -370,7 +374,6 @@ def adjoints(
     # in `grad` is set aside first and given back at the end, even if the pass fails.
     earlier = [node.grad for node in order]
     checking = _Mode.detect_anomaly
-    completed = False
     try:
         # 1. Every adjoint starts at 0; the output's is the seed (1 for dE/dE).
         for node in order:
@@ -393,11 +396,15 @@ def adjoints(
                 parent.grad += local * adjoint
             if checking:
                 _check_messages(node)
-        result = {} if add_to_grad else {node: node.grad for node in order}
-        completed = True
+        # 4. The pass is complete: hand back the adjoints, or add them to what was there.
+        if add_to_grad:
+            result = {}
+            earlier = [grad + node.grad for node, grad in zip(order, earlier)]
+        else:
+            result = {node: node.grad for node in order}
     finally:
         for node, grad in zip(order, earlier):
-            node.grad = grad + node.grad if completed and add_to_grad else grad
+            node.grad = grad
     return result
 
 

@@ -148,10 +148,10 @@ class Neuron(Module):
         preactivation = dot(self.weights, inputs, self.bias)  # (8.5): one node, its adjoint is δ_j
         output = preactivation if self._activate is None else self._activate(preactivation)  # (8.6)
         self.preactivation, self.output = preactivation, output  # the same node when linear
-        # A forward-mode pass (Duals as inputs) gives Duals here, which carry no label.
-        if type(output) is Value:
-            output.label = self._labels[1]
-            preactivation.label = self._labels[0]  # last, so a linear unit's node is a_j
+        if type(output) is Value:  # a forward-mode pass gives Duals here, which carry no label
+            preactivation.label = self._labels[0]
+            if output is not preactivation:
+                output.label = self._labels[1]
         return output
 
     def parameters(self) -> list[Value]:

@@ -195,21 +195,6 @@ def test_minibatch_epochs_visit_every_point_once_in_a_seeded_shuffled_order():
     )
 
 
-def test_minibatch_epoch_loss_and_accuracy_count_every_point_once():
-    # With η = 0 the model never changes, so each epoch's numbers are evaluate()'s.
-    points, labels = [[-2.0], [-1.0], [0.3], [2.0]], [0, 0, 1, 1]
-    model = MLP(1, [1], seed=0)
-    model.load_state_dict({"nin": 1, "nouts": [1], "parameters": [1.0, 0.0]})  # logit a = x
-    loss = binary_cross_entropy_with_logits
-    expected = sum(math.log1p(math.exp(-abs(x))) for x in (-2.0, -1.0, 0.3, 2.0)) / 4  # all right
-    assert evaluate(model, points, labels, loss=loss) == pytest.approx((expected, 1.0), rel=1e-12)
-    history = quiet_train(
-        model, points, labels, loss, SGD(model.parameters(), lr=0.0), epochs=3, batch_size=3
-    )
-    assert history.loss == pytest.approx([expected] * 3, rel=1e-12)
-    assert history.accuracy == [1.0, 1.0, 1.0]
-
-
 # Four points on a line and a unit y = h(x) (weight 1, bias 0): 3 of 4 are classified right.
 LINE_POINTS = [[-2.0], [-1.0], [0.3], [2.0]]
 
@@ -218,6 +203,20 @@ def _unit_on_a_line(output_activation="linear"):
     model = MLP(1, [1], output_activation=output_activation, seed=0)
     model.load_state_dict({"nin": 1, "nouts": [1], "parameters": [1.0, 0.0]})
     return model
+
+
+def test_minibatch_epoch_loss_and_accuracy_count_every_point_once():
+    # With η = 0 the model never changes, so each epoch's numbers are evaluate()'s.
+    points, labels = LINE_POINTS, [0, 0, 1, 1]
+    model = _unit_on_a_line()  # logit a = x
+    loss = binary_cross_entropy_with_logits
+    expected = sum(math.log1p(math.exp(-abs(x))) for x in (-2.0, -1.0, 0.3, 2.0)) / 4  # all right
+    assert evaluate(model, points, labels, loss=loss) == pytest.approx((expected, 1.0), rel=1e-12)
+    history = quiet_train(
+        model, points, labels, loss, SGD(model.parameters(), lr=0.0), epochs=3, batch_size=3
+    )
+    assert history.loss == pytest.approx([expected] * 3, rel=1e-12)
+    assert history.accuracy == [1.0, 1.0, 1.0]
 
 
 def test_evaluate_scores_a_logit_by_its_sign():
