@@ -234,6 +234,9 @@ def fd_error_curve(
     return rows
 
 
+GUIDE_BELOW = 5.0  # how far below the data plot_fd_error_curve draws its reference slopes
+
+
 def plot_fd_error_curve(rows: Sequence[FdErrorRow], ax: Any = None) -> Any:
     """Draw Figure 8.2 from `fd_error_curve` rows on log-log axes, with reference slopes 1 and 2.
 
@@ -255,9 +258,10 @@ def plot_fd_error_curve(rows: Sequence[FdErrorRow], ax: Any = None) -> Any:
     floor = min((e for _, errors, _, _ in curves for e in errors if e > 0), default=0.0)
     for label, errors, colour, slope in curves:
         ax.loglog(steps, errors, "o-", color=colour, markersize=3, label=label)
-        # A line ∝ eps^slope through the curve's point at the largest step, where truncation
-        # error dominates: the truncation part of the curve runs parallel to it.
-        anchor = errors[largest]
+        # A line ∝ eps^slope parallel to the curve's truncation part: anchored at the largest
+        # step, where truncation error dominates, and drawn a factor below the curve so that a
+        # curve which follows it exactly (central differences do) does not hide it.
+        anchor = errors[largest] / GUIDE_BELOW
         if anchor > 0:
             line = [(eps, anchor * (eps / steps[largest]) ** slope) for eps in steps]
             shown = [(eps, error) for eps, error in line if error >= floor]

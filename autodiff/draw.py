@@ -269,7 +269,8 @@ def _digraph(
 
 def _box(node: Value, name: str, adjoint: float, fill: str | None) -> str:
     """An HTML-like label: v-name and label | data | grad, numbers to 4 significant digits."""
-    title = f"<B>{name}</B>" + (f" {escape_label(node.label)}" if node.label else "")
+    # NOTE: a no-break space, because SVG viewers drop a text run's leading plain space ("v1x1").
+    title = f"<B>{name}</B>" + (f"&#160;{escape_label(node.label)}" if node.label else "")
     background = f' BGCOLOR="{fill}"' if fill else ""
     return (
         f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"{background}><TR>'

@@ -52,7 +52,8 @@ class Trace:
         return iter(self.rows)
 
     def __repr__(self) -> str:
-        return f"<Trace: {len(self.rows)} rows>"
+        # The table itself, as a REPL or a notebook's plain-text output should show it.
+        return str(self)
 
     @property
     def has_tangents(self) -> bool:

@@ -2,7 +2,8 @@
 
 A tanh network MLP(2, [16, 16, 1]) learns the two moons (100 points) with the hinge loss and Adam,
 then the run writes under `out/`: the decision boundary and loss curve (PNG), one neuron's loss as
-a computation graph (SVG), the network with its δ's (SVG) and Bishop's example trace (text).
+a computation graph (SVG), the network with its δ's for one point's sum-of-squares error (SVG) and
+Bishop's example trace (text).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _plot_decision_boundary(model: MLP, points: list, classes: list[int], path: 
     axes.set(title="Two moons: decision boundary y(x) = 0", xlabel="$x_1$", ylabel="$x_2$")
     axes.legend(loc="lower left")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=200)
     plt.close(figure)
     return path
 
@@ -124,7 +125,7 @@ def _plot_history(history: History, path: Path) -> Path:
     accuracy_axes.plot(epochs, history.accuracy, color="tab:green")
     accuracy_axes.set(title="training accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.05))
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=200)
     plt.close(figure)
     return path
 
@@ -141,8 +142,11 @@ def _write_neuron_graph(x: list[float], target: int, seed: int, path: Path) -> P
 
 
 def _write_network(model: MLP, x: list[float], target: int, path: Path) -> Path:
-    """The trained network with each unit's a, z and δ for one data point's hinge loss."""
-    losses.hinge(model(x), target).backward()
+    """The trained network with each unit's a, z and δ for one point's error E_n = ½ (y - t)²."""
+    # NOTE: not the hinge loss the network was trained on: once a point is classified with a
+    # margin it is 0 there, and so would be every δ in the picture. The sum-of-squares error
+    # (8.17) is the chapter's own example, with δ = y - t at the linear output (8.11).
+    losses.sse(model(x), target).backward()
     path.write_bytes(draw_network(model).pipe(format="svg"))
     return path
 

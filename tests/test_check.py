@@ -287,6 +287,10 @@ def test_plot_fd_error_curve_draws_log_log_axes_with_reference_slopes(tmp_path):
     assert slope_one[0] / slope_one[2] == pytest.approx(STEPS[0] / STEPS[2])
     slope_two = ax.get_lines()[3].get_ydata()
     assert slope_two[0] / slope_two[2] == pytest.approx((STEPS[0] / STEPS[2]) ** 2)
+    # Each guide lies a visible factor below its curve, not on top of it (central differences
+    # follow ε² so closely that a guide through their points would be hidden).
+    assert slope_one[0] == pytest.approx(rows[0].forward / 5.0)
+    assert slope_two[0] == pytest.approx(rows[0].central / 5.0)
     # The reference lines stop at the smallest error drawn, so the data fill the y-axis.
     smallest = min(e for row in rows for e in (row.forward, row.central) if e > 0)
     assert min(slope_one) >= smallest and min(slope_two) >= smallest

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from nn import demo
+from nn import MLP, demo, hinge
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SVG = "{http://www.w3.org/2000/svg}svg"
+SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
+SVG = f"{SVG_NAMESPACE}svg"
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +40,28 @@ def test_plots_are_png_images(result, name):
 def test_graphs_are_svg_that_parses_as_xml(result, name):
     root = ET.parse(result[1] / name).getroot()
     assert root.tag == SVG
-    assert len(root.findall(".//{http://www.w3.org/2000/svg}g")) > 5
+    assert len(root.findall(f".//{SVG_NAMESPACE}g")) > 5
 
 
 def test_neuron_graph_shows_one_neurons_error(result):
     text = (result[1] / "graph.svg").read_text(encoding="utf-8")
     for name in ("x1", "x2", "w[0]", "w[1]", "dot", "tanh", "E"):
         assert name in text
+
+
+def test_network_picture_shows_nonzero_deltas_where_the_hinge_loss_is_zero(tmp_path):
+    # A trained classifier's hinge loss is 0 at most points (margin t·y >= 1), and so would be
+    # every δ of that loss; the picture draws the δ's of the sum-of-squares error instead.
+    model = MLP(2, [3, 1], seed=0)
+    model.layers[-1].neurons[0].bias.data = 5.0  # y(x) > 1 at this point: hinge(y, +1) = 0
+    x = [0.5, -0.25]
+    assert hinge(model(x), 1).data == 0.0
+    root = ET.parse(demo._write_network(model, x, 1, tmp_path / "network.svg")).getroot()
+    texts = [t.text for t in root.iter(f"{SVG_NAMESPACE}text") if t.text]
+    deltas = [float(text.split()[1]) for text in texts if text.startswith("δ ")]
+    assert len(deltas) == 3 + 1  # one per unit
+    assert deltas[-1] == pytest.approx(model(x).data - 1.0, abs=1e-3)  # δ = y - t, 4 digits shown
+    assert all(delta != 0.0 for delta in deltas)
 
 
 def test_trace_is_bishops_seven_rows(result):

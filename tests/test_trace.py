@@ -274,6 +274,13 @@ def test_text_table_has_every_row_aligned():
     assert "3.117" in text and "1.5585" in text
 
 
+def test_repr_is_the_text_table_so_a_repl_shows_the_trace():
+    x1, _, f = bishop(1.5, 0.5)
+    table = trace(f, wrt=x1)
+    assert repr(table) == str(table)
+    assert repr(table).splitlines()[-1].startswith("v7")
+
+
 def test_text_table_columns_hold_value_tangent_and_adjoint_in_that_order():
     x1, x2, f = bishop(1.5, 0.5)
     f.label = "f"
