@@ -6,58 +6,87 @@ Each operation computes its primal with the rule table's `value` and its tangent
 A Dual's parts may also be Values, when forward mode runs on top of reverse mode (a `jvp` whose
 inputs are graph nodes, or a network whose weights are Values): then the primal and the tangent are
 nodes of the reverse-mode graph, so the forward-mode result can be differentiated again.
+
+Forward mode may also run inside forward mode (a `jvp` inside the function of a `jvp`). Each pass
+tags its Duals with a number of its own, later passes with larger numbers, and an operation works
+for the innermost pass among its operands: a Dual of an outer pass is a constant to it, carried
+whole as a primal (the parts of an inner Dual may be outer Duals). Without the tags, the two
+passes' tangents would be added together: "perturbation confusion".
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from . import ops
 from .ops import ComparesPrimal, Primitive, is_real
 
+_passes = itertools.count(1)  # tag 0 is for Duals made by hand, outside any transform
+
+
+def new_pass() -> int:
+    """The tag of a new forward pass, larger than every tag handed out before."""
+    return next(_passes)
+
 
 class Dual(ComparesPrimal):
-    """A dual number primal + tangent·ε with ε² = 0: the primal value and its tangent v̇."""
+    """A dual number primal + tangent·ε with ε² = 0: the primal value and its tangent v̇.
 
-    __slots__ = ("primal", "tangent")
+    `tag` names the forward pass the tangent belongs to (see the module's docstring).
+    """
+
+    __slots__ = ("primal", "tangent", "tag")
     __array_ufunc__ = None
 
-    def __init__(self, primal: Any, tangent: Any = 0.0) -> None:
+    def __init__(self, primal: Any, tangent: Any = 0.0, tag: int = 0) -> None:
         for name, x in (("primal", primal), ("tangent", tangent)):
-            if not is_real(x) and not _is_node(x):
+            if isinstance(x, Dual) and x.tag >= tag:
+                raise TypeError(
+                    f"Dual {name} is a Dual of the same or a later forward pass (tag {x.tag} >= "
+                    f"{tag}); to nest forward mode, call jvp inside the function given to jvp"
+                )
+            if not is_real(x) and not isinstance(x, Dual) and not _is_node(x):
                 raise TypeError(
                     f"Dual {name} must be a real number or a Value, not {type(x).__name__}"
                 )
-        self.primal = primal if _is_node(primal) else float(primal)
-        self.tangent = tangent if _is_node(tangent) else float(tangent)
+        self.primal = float(primal) if is_real(primal) else primal
+        self.tangent = float(tangent) if is_real(tangent) else tangent
+        self.tag = tag
 
     def __repr__(self) -> str:
-        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
+        tag = f", tag={self.tag}" if self.tag else ""
+        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r}{tag})"
 
     @classmethod
     def _apply(cls, prim: Primitive, inputs: tuple) -> Dual:
-        """prim(*inputs) with its tangent; numbers and Values among the inputs have tangent 0."""
+        """prim(*inputs) with its tangent, for the innermost forward pass among the inputs.
+
+        Numbers, Values and Duals of outer passes are constants of this pass: tangent 0.
+        """
+        tag = max(x.tag for x in inputs if isinstance(x, Dual))
         args = []
         for x in inputs:
-            if isinstance(x, Dual):
+            if isinstance(x, Dual) and x.tag == tag:
                 args.append(x.primal)
             elif is_real(x):
                 args.append(float(x))
-            elif _is_node(x):
+            elif isinstance(x, Dual) or _is_node(x):
                 args.append(x)
             else:
                 return NotImplemented
-        node = next((x for x in args if _is_node(x)), None)
-        # With a Value among the primals, the primal is computed by Value's own rule, as a node.
-        primal = prim.value(*args) if node is None else type(node)._apply(prim, tuple(args))
+        constant = next((x for x in args if not isinstance(x, float)), None)
+        # A Value (or an outer pass's Dual) among the primals computes the primal by its own
+        # rule: a node of the reverse-mode graph (or a Dual of that outer pass).
+        primal = prim.value(*args) if constant is None else type(constant)._apply(prim, tuple(args))
         local_grads = prim.local_grads(*args, primal)
         tangent = 0.0
         for x, local in zip(inputs, local_grads):
             # NOTE: a zero factor contributes nothing, even where IEEE says 0 · inf = nan, as a
             # zero adjoint in reverse mode: both modes then agree at a kink such as sqrt at 0.
-            if isinstance(x, Dual) and x.tangent and local:
+            if isinstance(x, Dual) and x.tag == tag and x.tangent and local:
                 tangent += local * x.tangent
-        return cls(primal, tangent)
+        return cls(primal, tangent, tag)
 
     def __add__(self, other: Any) -> Dual:
         return self._apply(ops.ADD, (self, other))

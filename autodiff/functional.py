@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from .dual import Dual
+from .dual import Dual, new_pass
 from .ops import is_real
 from .value import Value, adjoints, dot
 
@@ -121,7 +121,11 @@ def _single_output(name: str, out: Any) -> Any:
 
 
 def _result(y: Any, nested: bool) -> Any:
-    """An output as the caller gets it: a Value when nested (a number as a leaf), else a float."""
+    """An output as the caller gets it: a Value when nested (a number as a leaf), else a float.
+
+    A Dual of an enclosing forward pass stays as it is, for that pass to carry on."""
+    if isinstance(y, Dual):
+        return y
     if nested:
         return y if isinstance(y, Value) else Value(y)
     return y.data if isinstance(y, Value) else float(y)
@@ -280,10 +284,16 @@ def _push_forward(name: str, f: Callable[..., Any], primals: Sequence, tangents:
     # Given Values (or inside another transform), the Duals' parts are Values, so the results
     # stay in the reverse-mode graph and can be differentiated again: reverse over forward.
     nested = _nested((*primals, *tangents))
-    out = _call(f, [Dual(x, t) for x, t in zip(primals, tangents, strict=True)])
+    tag = new_pass()
+    out = _call(f, [Dual(x, t, tag) for x, t in zip(primals, tangents, strict=True)])
     outputs, single = _outputs(name, out, Dual)
-    values = [_result(y.primal if isinstance(y, Dual) else y, nested) for y in outputs]
-    output_tangents = [_result(y.tangent if isinstance(y, Dual) else 0.0, nested) for y in outputs]
+    # An output that is not a Dual of this pass (a number, a Value, an outer pass's Dual) does
+    # not depend on the inputs: its tangent is 0.
+    values, output_tangents = [], []
+    for y in outputs:
+        ours = isinstance(y, Dual) and y.tag == tag
+        values.append(_result(y.primal if ours else y, nested))
+        output_tangents.append(_result(y.tangent if ours else 0.0, nested))
     return values, output_tangents, single
 
 
@@ -319,8 +329,9 @@ def _sequence(name: str, what: str, items: Any) -> tuple:
 
 
 def _check_reals_or_values(name: str, what: str, items: Sequence[Any]) -> None:
+    """Numbers, Values, or Duals of an enclosing forward pass (forward mode inside forward mode)."""
     for i, x in enumerate(items):
-        if not (is_real(x) or isinstance(x, Value)):
+        if not (is_real(x) or isinstance(x, (Value, Dual))):
             raise TypeError(f"{name}: {what}[{i}] must be a real number or a Value, not {_kind(x)}")
 
 

@@ -39,8 +39,10 @@ class Primitive:
 
 
 def _number(x: Any) -> float:
-    """The float behind a float or a Value (rules that branch on a value use it)."""
-    return x.data if hasattr(x, "data") else x
+    """The float behind a number, a Value or a Dual (rules that branch on a value use it)."""
+    while isinstance(x, ComparesPrimal):  # a Dual's primal may be a Value or an outer Dual
+        x = x.primal_value()
+    return x
 
 
 def _is_integer(x: float) -> bool:
@@ -275,10 +277,11 @@ class ComparesPrimal:
 
 
 def _compare(relation: Callable[[Any, Any], bool], this: ComparesPrimal, other: Any) -> Any:
+    # bool(): a numpy scalar on either side would otherwise make the answer a numpy bool.
     if isinstance(other, ComparesPrimal):
-        return relation(this.primal_value(), other.primal_value())
+        return bool(relation(_number(this), _number(other)))
     if is_real(other):
-        return relation(this.primal_value(), other)
+        return bool(relation(_number(this), other))
     return NotImplemented
 
 

@@ -587,6 +587,57 @@ def test_bad_mode_and_argnums_raise():
         grad(bishop, argnums=[0, 1])
 
 
+# --- forward mode inside forward mode: each pass's tangents stay its own ----------------------
+
+
+def test_an_inner_jvp_over_a_closure_does_not_mix_the_outer_tangent_in():
+    # "Perturbation confusion": without tags, the inner pass would also count the outer
+    # tangent of x, giving (2, 2) and (15, 5) here; JAX gives these answers.
+    assert jvp(lambda x: x * jvp(lambda y: x + y, [1.0], [1.0])[1], [1.0], [1.0]) == (1.0, 1.0)
+    assert jvp(lambda x: x * jvp(lambda y: x * y, [2.0], [1.0])[1], [3.0], [1.0]) == (9.0, 6.0)
+    inner = jacobian(
+        lambda x: x * jacobian(lambda y: x + y, mode="forward")(1.0)[0], mode="forward"
+    )
+    assert inner(1.0) == [1.0]
+
+
+def test_jvp_of_a_closure_over_an_inner_jvp_matches_closed_form_and_reverse_mode():
+    c = 0.3
+
+    def f(x):  # x · ∂/∂y sin(x y) at y = c  =  x² cos(x c)
+        return x * jvp(lambda y: autodiff.sin(x * y), [c], [1.0])[1]
+
+    def f_by_grad(x):
+        return x * grad(lambda y: autodiff.sin(x * y))(c)
+
+    x = 1.7
+    value, slope = jvp(f, [x], [1.0])
+    assert close(value, x * x * math.cos(x * c))
+    expected = 2 * x * math.cos(x * c) - x * x * c * math.sin(x * c)
+    assert close(slope, expected)
+    assert close(grad(f_by_grad)(x), expected)  # reverse over reverse, the same closure
+
+
+def test_nested_jvps_give_the_second_and_third_derivatives():
+    def f(x):
+        return x * autodiff.sin(x)
+
+    def derivative(g):
+        return lambda x: jvp(g, [x], [1.0])[1]
+
+    x = 0.8
+    assert close(derivative(derivative(f))(x), 2 * math.cos(x) - x * math.sin(x))
+    third = -3 * math.sin(x) - x * math.cos(x)
+    assert close(derivative(derivative(derivative(f)))(x), third)
+    assert close(grad(derivative(derivative(f)))(x), third)  # reverse over forward over forward
+
+
+def test_a_dual_cannot_hold_a_dual_of_its_own_pass():
+    with pytest.raises(TypeError, match=r"same or a later forward pass.*call jvp inside"):
+        Dual(Dual(1.0, 1.0), 1.0)
+    assert Dual(Dual(1.0, 1.0), 1.0, tag=1).primal.primal == 1.0  # an outer pass's Dual is fine
+
+
 def test_forward_mode_over_a_reverse_transform_says_to_nest_the_other_way():
     gradient = grad(lambda x, y: x * x * y, argnums=(0, 1))
     with pytest.raises(TypeError, match=r"argument 0 is a Dual.*grad of jvp"):

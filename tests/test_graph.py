@@ -162,6 +162,9 @@ def test_comparisons_use_data():
     assert a < b and a <= b and b > a and b >= a
     assert a < 1.5 and b < 2.5
     assert isinstance(a < b, bool)
+    # SPEC: comparisons return bool, also against numpy scalars (not numpy's own bool)
+    assert type(a < np.float64(1.5)) is bool and type(np.float64(1.5) > a) is bool
+    assert type(autodiff.Dual(1.0, 1.0) <= np.float32(1.0)) is bool
 
 
 def test_dot_and_sum_are_single_nodes():

@@ -78,3 +78,18 @@ def test_forward_mode_agrees_with_reverse_mode(steps, xs):
         duals = [autodiff.Dual(x, 1.0 if i == k else 0.0) for i, x in enumerate(xs)]
         tangent = run(steps, duals).tangent
         assert math.isclose(tangent, leaf.grad, rel_tol=1e-12, abs_tol=1e-12), (k, steps)
+
+
+@settings(max_examples=60, deadline=None)
+@given(program, inputs)
+def test_forward_over_forward_hessian_agrees_with_reverse_over_reverse(steps, xs):
+    def f(*x):
+        return run(steps, list(x))
+
+    # Forward mode inside forward mode: each pass tags its own tangents, so they never mix.
+    by_forward = autodiff.jacobian(autodiff.jacobian(f, mode="forward"), mode="forward")(*xs)
+    by_reverse = autodiff.hessian(f)(*xs)
+    scale = max(1.0, *(abs(h) for row in by_reverse for h in row))
+    for row_f, row_r in zip(by_forward, by_reverse, strict=True):
+        for a, b in zip(row_f, row_r, strict=True):
+            assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * scale), steps
