@@ -215,7 +215,14 @@ def _dot_grads(*args: Any) -> tuple:
 
 def _sum(*args: float) -> float:
     """Σ_i v_i;  ∂/∂v_i = 1."""
-    return math.fsum(args) if len(args) > 2 else sum(args)
+    if len(args) <= 2:
+        return sum(args)
+    try:
+        return math.fsum(args)  # exactly rounded, whatever the order of the terms
+    except (OverflowError, ValueError):
+        # NOTE: fsum refuses inf - inf and a partial sum beyond the largest float; IEEE
+        # arithmetic, like a + b + c, gives nan or ±inf there.
+        return sum(args)
 
 
 ADD = Primitive("+", "{0} + {1}", _add, lambda a, b, out: _ONE_ONE)

@@ -240,6 +240,24 @@ def test_sum_of_many_terms_is_exactly_rounded():
     assert autodiff.sum([Value(t) for t in terms]).data == 1.0
 
 
+@pytest.mark.parametrize(
+    ("terms", "expected"),
+    [
+        ([math.inf, -math.inf, 1.0], math.nan),  # fsum raises ValueError here
+        ([1e308, 1e308, 0.0], math.inf),  # and OverflowError here
+        ([-1e308, -1e308, 1.0, 2.0], -math.inf),
+    ],
+)
+def test_sum_of_many_terms_follows_ieee_where_fsum_refuses(terms, expected):
+    leaves = [Value(t) for t in terms]
+    total = autodiff.sum(leaves)
+    assert math.isnan(total.data) if math.isnan(expected) else total.data == expected
+    total.backward()
+    assert [leaf.grad for leaf in leaves] == [1.0] * len(terms)
+    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError, match="'sum'"):
+        autodiff.sum(leaves)
+
+
 # Reflected and unary operators of Dual against closed forms: (primal, tangent) at t = 0.5, ṫ = 1.
 DUAL_OPERATORS = [
     ("number - dual", lambda t: 2.0 - t, 1.5, -1.0),
