@@ -273,7 +273,7 @@ def _apply(prim: Primitive, inputs: tuple) -> Any:
     types = set(map(type, inputs))
     if Dual in types:  # forward mode; Values among the inputs are constants of its tangent
         result = Dual._apply(prim, inputs)
-    elif Value in types:
+    elif any(issubclass(kind, Value) for kind in types):
         result = _apply_with_constants(prim, inputs, types)
     else:
         return prim.value(*map(_real, inputs))
@@ -290,8 +290,8 @@ def _apply_with_constants(prim: Primitive, inputs: tuple, types: set | None = No
         if not all(isinstance(x, Value) or is_real(x) for x in inputs):
             return NotImplemented
         inputs = tuple([x if isinstance(x, Value) else float(x) for x in inputs])
-    # 1. Primal values of the inputs; numbers are constants and do not become parents.
-    is_parent = [type(x) is Value for x in inputs]
+    # 1. Primal values of the inputs; numbers (all floats by now) are constants, not parents.
+    is_parent = [type(x) is not float for x in inputs]
     args = [x.data if keep else x for x, keep in zip(inputs, is_parent)]
     data = prim.value(*args)
     # 2. Local derivatives ∂out/∂input, kept only for the inputs that are Values.

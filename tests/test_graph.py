@@ -223,3 +223,17 @@ def test_adjoints_returns_the_table_or_adds_to_grad_not_both():
     assert (x.grad, y.grad) == (0.0, 0.0)
     assert adjoints(y, add_to_grad=True) == {}
     assert (x.grad, y.grad) == (4.0, 1.0)
+
+
+def test_a_subclass_of_value_is_a_node_in_every_kind_of_operation():
+    class Parameter(Value):
+        """What a user might write to mark trainable leaves."""
+
+    w, x = Parameter(2.0, "w"), Value(3.0, "x")
+    results = [w * x, x * w, w * 2, 2 * w, w + Parameter(1.0), autodiff.dot([w], [x]), w**w]
+    assert [r.data for r in results] == [6.0, 6.0, 4.0, 4.0, 3.0, 6.0, 4.0]
+    assert [len(r.parents) for r in results] == [2, 2, 1, 1, 2, 2, 2]
+    assert results[2].op == "* 2" and results[3].op == "2 *"
+    y = w * x + w.exp()
+    y.backward()
+    assert w.grad == pytest.approx(3.0 + math.exp(2.0), rel=1e-15) and x.grad == 2.0
