@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,11 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
+
+    def __reduce__(self) -> tuple:
+        # Pickled (and deep-copied) by name, as the one entry of the table below: its functions
+        # are lambdas, which pickle refuses, and a copy of a rule would be a second definition.
+        return (primitive_named, (self.name,))
 
 
 def _number(x: Any) -> float:
@@ -253,9 +259,22 @@ NARY = (DOT, SUM)
 PRIMITIVES = {prim.name: prim for prim in (*BINARY, *UNARY, *NARY)}
 
 
+def primitive_named(name: str) -> Primitive:
+    """The table's primitive called `name` (how a pickled node finds its rule again)."""
+    return PRIMITIVES[name]
+
+
 def is_real(x: Any) -> bool:
     """True for the numbers a node accepts as data or constant (int, float, bool, numpy reals)."""
-    return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
+    return type(x) is float or type(x) is int or isinstance(x, numbers.Real) or is_numpy_bool(x)
+
+
+def is_numpy_bool(x: Any) -> bool:
+    """True for numpy's bool, the one numpy scalar that is not registered as a numbers.Real."""
+    # NOTE: no numpy import (the engine needs only the standard library): if numpy was never
+    # imported, x cannot be one of its scalars.
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(x, numpy.bool_)
 
 
 class ComparesPrimal:

@@ -7,7 +7,8 @@ downloaded; randomness comes from a seeded `random.Random`, so the same seed giv
 from __future__ import annotations
 
 import math
-import random
+
+from ._args import count, random_stream
 
 
 def xor() -> tuple[list[list[float]], list[int]]:
@@ -30,11 +31,10 @@ def make_moons(
     As scikit-learn's make_moons: n // 2 points on the upper moon, the rest on the lower, shuffled,
     then Gaussian noise of standard deviation `noise` added to each coordinate.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    n = count("n", n, 2)
     if not noise >= 0.0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
-    rng = random.Random(seed)
+    rng = random_stream(seed)
     upper = [([math.cos(a), math.sin(a)], 0) for a in _half_circle(n // 2)]
     lower = [([1.0 - math.cos(a), 0.5 - math.sin(a)], 1) for a in _half_circle(n - n // 2)]
     points = upper + lower

@@ -13,6 +13,8 @@ import autodiff
 from autodiff import Value
 from autodiff.ops import is_real
 
+from ._args import as_int
+
 
 def _data(x: Any) -> float:
     return x.data if isinstance(x, Value) else float(x)
@@ -39,6 +41,7 @@ def _pairs(output: Any, target: Any, loss: str) -> list[tuple[Any, Any]]:
 
 
 def _binary_target(target: Any, allowed: tuple[int, int], loss: str) -> int:
+    # A label may be a bool (True is 1), numpy's too: an array of labels may hold np.bool_.
     if not is_real(target) or target not in allowed:
         raise ValueError(f"{loss}: target must be {allowed[0]} or {allowed[1]}, got {target!r}")
     return int(target)
@@ -85,15 +88,16 @@ def binary_cross_entropy_with_logits(logit: Any, target: Any) -> Value:
 def cross_entropy(logits: Any, k: int) -> Value:
     """E_n = -ln softmax(a)_k = ln Σ_j exp(a_j) - a_k, from the logits a and the true class k."""
     a = _as_list(logits)
-    if isinstance(k, bool) or not isinstance(k, int):
+    index = as_int(k)  # np.int64 too: labels often come from an array
+    if index is None:
         raise TypeError(f"cross_entropy: class index must be an int, not {type(k).__name__}")
-    if not 0 <= k < len(a):
+    if not 0 <= index < len(a):
         raise ValueError(f"cross_entropy: class index {k} out of range for {len(a)} logits")
     # NOTE: log-sum-exp. Subtracting m = max_j a_j (a constant: the result does not depend on it)
     # makes every exponent <= 0, so exp cannot overflow and the sum is at least 1.
     m = max(_data(x) for x in a)
     shifted = [x - m for x in a]
-    return autodiff.log(autodiff.sum([autodiff.exp(s) for s in shifted])) - shifted[k]
+    return autodiff.log(autodiff.sum([autodiff.exp(s) for s in shifted])) - shifted[index]
 
 
 def hinge(score: Any, target: Any) -> Value:

@@ -9,13 +9,14 @@ and tests.
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import methodcaller
 from typing import Any
 
-from autodiff import Value, dot
+from autodiff import Dual, Value, dot
 from autodiff.ops import is_real
+
+from ._args import Seed, count, random_stream
 
 #: The activation functions h(a) a unit may use; "linear" is h(a) = a and adds no node. Each calls
 #: the method of that name, so it works on a Value and on a Dual (a forward-mode pass) alike.
@@ -25,8 +26,6 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": methodcaller("relu"),
     "linear": None,
 }
-
-Seed = int | random.Random | None
 
 
 class Module:
@@ -72,11 +71,6 @@ class Module:
             parameter.data = float(number)
 
 
-def _rng(seed: Seed) -> random.Random:
-    """The random stream to draw from: a given Random is shared, an int or None seeds a new one."""
-    return seed if isinstance(seed, random.Random) else random.Random(seed)
-
-
 def _check_activation(activation: str) -> str:
     if activation not in ACTIVATIONS:
         raise ValueError(
@@ -85,16 +79,11 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
-def _check_size(name: str, size: Any) -> int:
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"{name} must be a positive int, got {size!r}")
-    return size
-
-
 def _input_vector(inputs: Any, nin: int) -> Sequence[Any]:
-    """The input vector as a list or tuple of nin items (a bare number or Value when nin = 1)."""
+    """The input vector as a list or tuple of nin items (a bare number, Value or Dual when nin = 1:
+    forward mode calls a 1-input model with one Dual, as reverse mode calls it with one Value)."""
     if type(inputs) is not list and type(inputs) is not tuple:
-        is_one = isinstance(inputs, Value) or is_real(inputs)
+        is_one = isinstance(inputs, (Value, Dual)) or is_real(inputs)
         inputs = [inputs] if is_one else list(inputs)
     if len(inputs) != nin:
         raise ValueError(f"expected {nin} inputs, got {len(inputs)}")
@@ -119,12 +108,12 @@ class Neuron(Module):
     """
 
     def __init__(self, nin: int, activation: str = "tanh", seed: Seed = None) -> None:
-        self.nin = _check_size("nin", nin)
+        self.nin = count("nin", nin, 1)
         self.activation = _check_activation(activation)
         self._activate = ACTIVATIONS[activation]
-        rng = _rng(seed)
-        bound = 1.0 / math.sqrt(nin)
-        self.weights = tuple([Value(rng.uniform(-bound, bound)) for _ in range(nin)])
+        rng = random_stream(seed)
+        bound = 1.0 / math.sqrt(self.nin)
+        self.weights = tuple([Value(rng.uniform(-bound, bound)) for _ in range(self.nin)])
         self.bias = Value(rng.uniform(-bound, bound))
         self.preactivation: Value | None = None  # a_j of the last call
         self.output: Value | None = None  # z_j of the last call (the same node when linear)
@@ -169,11 +158,11 @@ class Layer(Module):
     """nout units that all read the same inputs: z_j = h(Σ_i w_ji z_i + b_j) for j = 1..nout."""
 
     def __init__(self, nin: int, nout: int, activation: str = "tanh", seed: Seed = None) -> None:
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
+        self.nin = count("nin", nin, 1)
+        self.nout = count("nout", nout, 1)
         self.activation = _check_activation(activation)
-        rng = _rng(seed)
-        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        rng = random_stream(seed)
+        self.neurons = [Neuron(self.nin, activation, rng) for _ in range(self.nout)]
         self._name("")
 
     def _name(self, layer: str) -> None:
@@ -212,14 +201,15 @@ class MLP(Module):
         output_activation: str = "linear",
         seed: Seed = None,
     ) -> None:
-        self.nin = _check_size("nin", nin)
-        if isinstance(nouts, int) or not nouts:
+        self.nin = count("nin", nin, 1)
+        given = list(nouts) if isinstance(nouts, Iterable) else []  # a list, tuple or array
+        if not given:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        self.nouts = [_check_size("layer size", size) for size in nouts]
+        self.nouts = [count("layer size", size, 1) for size in given]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation)
-        rng = _rng(seed)
-        sizes = [nin, *self.nouts]
+        rng = random_stream(seed)
+        sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
             Layer(sizes[k], sizes[k + 1], output_activation if k == last else activation, rng)

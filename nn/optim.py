@@ -10,10 +10,14 @@ import math
 from collections.abc import Iterable
 
 from autodiff import Value
+from autodiff.ops import is_real
+
+from ._args import is_bool
 
 
 def _check_rate(name: str, number: float, upper: float = math.inf) -> float:
-    if isinstance(number, bool) or not isinstance(number, (int, float)):
+    # Any real number, numpy's float32 too (numpy registers it as numbers.Real); a bool is no rate.
+    if is_bool(number) or not is_real(number):
         raise TypeError(f"{name} must be a number, not {type(number).__name__}")
     if not 0.0 <= number < upper:
         bound = "" if upper == math.inf else f" and < {upper}"

@@ -7,7 +7,6 @@ building a graph.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import autodiff
 
 from . import losses
+from ._args import count, random_stream
 from .module import Module
 from .optim import Optimizer
 
@@ -99,13 +99,10 @@ def train(
     (by default the rule for `loss` in `CORRECT`).
     """
     _check_data(inputs, targets)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    size = len(inputs) if batch_size is None else batch_size
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    epochs = count("epochs", epochs, 0)
+    size = len(inputs) if batch_size is None else count("batch_size", batch_size, 1)
     correct = correct or CORRECT.get(loss)
-    rng = random.Random(seed)
+    rng = random_stream(seed)
     order = list(range(len(inputs)))
     history = History()
     bar = _progress_bar(epochs) if progress else None

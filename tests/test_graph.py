@@ -1,6 +1,8 @@
 """Graph mechanics with exact answers: reuse, fan-out, diamonds, constants, accumulation, depth."""
 
+import copy
 import math
+import pickle
 import sys
 
 import numpy as np
@@ -201,6 +203,9 @@ def test_numpy_scalars_are_numbers():
     assert y.op == "3 *"
     z = x + np.int64(2)
     assert z.data == 4.0
+    # numpy's bool is a numpy scalar too, though not registered as a number (Python's bool is)
+    assert Value(np.True_).data == 1.0 and (x * np.False_).op == "* 0"
+    assert autodiff.exp(np.True_) == math.e
 
 
 def test_zero_adjoint_passes_nothing_back_even_through_infinite_slopes():
@@ -237,3 +242,19 @@ def test_a_subclass_of_value_is_a_node_in_every_kind_of_operation():
     y = w * x + w.exp()
     y.backward()
     assert w.grad == pytest.approx(3.0 + math.exp(2.0), rel=1e-15) and x.grad == 2.0
+
+
+def test_a_graph_survives_pickle_and_deepcopy_with_its_rules():
+    x = Value(0.5, "x")
+    slope = 2 / math.sqrt(math.pi) * math.exp(-0.25)
+    erf = Value(math.erf(0.5), parents=(x,), local_grads=(slope,), op="erf")
+    f = (x * x).exp() + x.sin() * 2 + erf
+    f.backward()
+    for copied in (pickle.loads(pickle.dumps(f)), copy.deepcopy(f)):
+        leaf = autodiff.value.ancestors(copied)[0]
+        assert (copied.data, copied.op, leaf.label) == (f.data, "+", "x") and leaf is not x
+        leaf.grad = 0.0
+        copied.backward()  # the copied nodes keep their rules and local derivatives
+        assert leaf.grad == x.grad
+        # the rules are the table's own entries, not copies of them
+        assert {node._rule for node in autodiff.value.ancestors(copied)} >= {autodiff.ops.EXP}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import pickle
 import random
 
 import pytest
@@ -354,3 +356,14 @@ def test_reprs_name_the_shape_and_activations():
     assert repr(MLP(2, [16, 1])) == "MLP(2, [16, 1], activation='tanh', output_activation='linear')"
     assert repr(Layer(3, 4, activation="relu")) == "Layer(3, 4, activation='relu')"
     assert repr(Neuron(5, activation="sigmoid")) == "Neuron(5, activation='sigmoid')"
+
+
+def test_a_model_that_has_run_pickles_and_deep_copies():
+    # After a call each unit keeps its last a_j and z_j nodes (for nn.draw_network): they must
+    # not stop a trained model from being saved with pickle, as PyTorch users save theirs.
+    model = MLP(2, [3, 1], seed=0)
+    sse(model([0.5, -1.0]), 1.0).backward()
+    for copied in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert [p.data for p in copied.parameters()] == [p.data for p in model.parameters()]
+        assert not set(copied.parameters()) & set(model.parameters())
+        assert copied([0.25, 0.75]).data == model([0.25, 0.75]).data
