@@ -75,13 +75,15 @@ class Value(ComparesPrimal):
             self.parents = self._inputs = self.local_grads = ()
             self._rule = None
             return
-        self._init_custom(tuple(parents or ()), tuple(local_grads or ()), op)
+        self._init_custom(parents, local_grads, op)
 
-    def _init_custom(self, parents: tuple, local_grads: tuple, op: str) -> None:
+    def _init_custom(self, parents: Any, local_grads: Any, op: str) -> None:
         """A user-defined primitive: parents and local derivatives given directly."""
         if not isinstance(op, str):
             raise TypeError(f"op must be a str, not {type(op).__name__}")
         op = op or "custom"  # "" is reserved for leaves
+        parents = _items(op, "parents", parents)
+        local_grads = _items(op, "local_grads", local_grads)
         if len(parents) != len(local_grads):
             raise ValueError(
                 f"custom op {op!r}: {len(parents)} parents but {len(local_grads)} local_grads"
@@ -125,6 +127,10 @@ class Value(ComparesPrimal):
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __format__(self, spec: str) -> str:
+        # f"{loss:.4f}" formats `data` as it would a float; a plain f"{loss}" is str(loss).
+        return format(self.data, spec) if spec else str(self)
 
     # --- operators: each call makes exactly one node ---------------------------------------
 
@@ -203,6 +209,18 @@ def _method(prim: Primitive) -> Any:
 
 for _prim in ops.FUNCTIONS:  # x.exp(), x.tanh(), ...: one method per function in the table
     setattr(Value, _prim.name, _method(_prim))
+
+
+def _items(op: str, name: str, items: Any) -> tuple:
+    """A custom op's `parents` or `local_grads` as a tuple (None for none)."""
+    if items is None:
+        return ()
+    if not isinstance(items, Iterable) or isinstance(items, (Value, str)):
+        raise ValueError(
+            f"custom op {op!r}: {name} must be a tuple, not {type(items).__name__}; "
+            f"for one item write {name}=(item,)"
+        )
+    return tuple(items)
 
 
 def _data(x: Any) -> Any:

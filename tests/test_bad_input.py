@@ -84,6 +84,9 @@ def test_division_by_zero(divide):
         ((1.0,), (1.0,), "parents must be Values"),
         ((Value(1.0),), ("x",), "local_grads must be numbers or Values"),
         (None, (1.0,), "0 parents but 1 local_grads"),
+        (Value(1.0), (1.0,), r"parents must be a tuple, not Value; .* parents=\(item,\)"),
+        ((Value(1.0),), 1.0, "local_grads must be a tuple, not float"),
+        ((Value(1.0),), "1", "local_grads must be a tuple, not str"),
     ],
 )
 def test_malformed_custom_primitive(parents, local_grads, error):

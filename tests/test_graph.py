@@ -258,3 +258,9 @@ def test_a_graph_survives_pickle_and_deepcopy_with_its_rules():
         assert leaf.grad == x.grad
         # the rules are the table's own entries, not copies of them
         assert {node._rule for node in autodiff.value.ancestors(copied)} >= {autodiff.ops.EXP}
+
+
+def test_a_format_spec_formats_the_data_as_for_a_float():
+    loss = Value(0.123456, label="E")
+    assert f"{loss:.3f}" == "0.123" and f"{loss:>8.2e}" == "1.23e-01"
+    assert f"{loss}" == str(loss) == "Value(data=0.123456, grad=0.0, label='E')"
