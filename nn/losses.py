@@ -37,6 +37,8 @@ def _pairs(output: Any, target: Any, loss: str) -> list[tuple[Any, Any]]:
     outputs, targets = _as_list(output), _as_list(target)
     if len(outputs) != len(targets):
         raise ValueError(f"{loss}: {len(outputs)} outputs but {len(targets)} targets")
+    if not outputs:
+        raise ValueError(f"{loss}: no outputs to compare with targets")
     return list(zip(outputs, targets))
 
 

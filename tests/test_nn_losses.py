@@ -223,6 +223,9 @@ def test_length_mismatch_is_an_error():
         sse([Value(1.0), Value(2.0)], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="takes one output, got 2"):
         hinge([Value(1.0), Value(2.0)], 1)
+    for loss in (sse, mse):  # mse divided 0 by 0, sse quietly gave 0.0
+        with pytest.raises(ValueError, match="no outputs"):
+            loss([], [])
 
 
 def test_cross_entropy_rejects_bad_class_indices():
