@@ -287,8 +287,10 @@ def _message(local: float, adjoint: float) -> float:
 
 
 def _local_text(names: Mapping[Value, str], child: Value, k: int, local: float) -> str:
-    """∂v_j/∂v_i = local, for edge k of `child`."""
-    return f"∂{names[child]}/∂{names[child.parents[k]]} = {local:.4g}"
+    """∂v_j/∂v_i = local, for edge k of `child`; which operand, when v_i is two of them (x / x)."""
+    parent = child.parents[k]
+    operand = f" (operand {k + 1})" if child.parents.count(parent) > 1 else ""
+    return f"∂{names[child]}/∂{names[parent]}{operand} = {local:.4g}"
 
 
 def _message_text(names: Mapping[Value, str], child: Value, k: int, message: float) -> str:

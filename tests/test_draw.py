@@ -83,7 +83,11 @@ def test_same_parent_twice_draws_two_edges():
     x = Value(3.0, label="x")
     source = draw_dot(x * x, show_local_grads=True).source
     assert source.count("v1 -> v2_op") == 2
-    assert source.count("∂v2/∂v1 = 3") == 2
+    assert "∂v2/∂v1 (operand 1) = 3" in source and "∂v2/∂v1 (operand 2) = 3" in source
+    # x / x: the two edges differ (1/x and -x/x²) and say which operand each one is
+    ratio = draw_dot(x / x, show_local_grads=True).source
+    assert "∂v2/∂v1 (operand 1) = 0.3333" in ratio and "∂v2/∂v1 (operand 2) = -0.3333" in ratio
+    assert "(operand" not in draw_dot(x * 2, show_local_grads=True).source
 
 
 def test_dot_text_is_identical_across_two_builds_of_the_same_expression():
