@@ -38,11 +38,6 @@ class Primitive:
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
 
-    def __reduce__(self) -> tuple:
-        # Pickled (and deep-copied) by name, as the one entry of the table below: its functions
-        # are lambdas, which pickle refuses, and a copy of a rule would be a second definition.
-        return (primitive_named, (self.name,))
-
 
 def _number(x: Any) -> float:
     """The float behind a number, a Value or a Dual (rules that branch on a value use it)."""
@@ -257,11 +252,6 @@ FUNCTIONS = (EXP, LOG, SIN, COS, TANH, SIGMOID, RELU, SOFTPLUS, SQRT)
 UNARY = (NEG, POS, ABS, *FUNCTIONS)
 NARY = (DOT, SUM)
 PRIMITIVES = {prim.name: prim for prim in (*BINARY, *UNARY, *NARY)}
-
-
-def primitive_named(name: str) -> Primitive:
-    """The table's primitive called `name` (how a pickled node finds its rule again)."""
-    return PRIMITIVES[name]
 
 
 def is_real(x: Any) -> bool:

@@ -128,6 +128,19 @@ class Value(ComparesPrimal):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
+    def __reduce__(self) -> tuple:
+        """pickle and copy: a leaf is saved as its data, grad and label; a node of a graph is not.
+
+        NOTE: as PyTorch refuses non-leaf tensors. A graph's order rests on creation numbers,
+        which mean nothing in another process, and pickle would recurse once per node.
+        """
+        if self.parents:
+            raise TypeError(
+                f"cannot pickle or copy a node made by op {self.op!r}, only leaves: "
+                "use .detach() (a leaf with the same data and label) or its .data"
+            )
+        return (_leaf, (type(self), self.data, self.grad, self.label))
+
     def __format__(self, spec: str) -> str:
         # f"{loss:.4f}" formats `data` as it would a float; a plain f"{loss}" is str(loss).
         return format(self.data, spec) if spec else str(self)
@@ -196,6 +209,13 @@ class Value(ComparesPrimal):
     @classmethod
     def _apply(cls, prim: Primitive, inputs: tuple) -> Value:
         return _apply(prim, inputs)
+
+
+def _leaf(kind: type, data: float, grad: float, label: str) -> Value:
+    """A leaf as pickle and copy rebuild it (with a new creation number)."""
+    leaf = kind(data, label)
+    leaf.grad = grad
+    return leaf
 
 
 def _method(prim: Primitive) -> Any:

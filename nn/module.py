@@ -136,12 +136,16 @@ class Neuron(Module):
         """The unit on inputs already checked to be nin long (Layer and MLP check once for all)."""
         preactivation = dot(self.weights, inputs, self.bias)  # (8.5): one node, its adjoint is δ_j
         output = preactivation if self._activate is None else self._activate(preactivation)  # (8.6)
-        self.preactivation, self.output = preactivation, output  # the same node when linear
-        if type(output) is Value:  # a forward-mode pass gives Duals here, which carry no label
+        if type(output) is Value:  # a forward-mode pass gives Duals here: not kept, no labels
+            self.preactivation, self.output = preactivation, output  # the same node when linear
             preactivation.label = self._labels[0]
             if output is not preactivation:
                 output.label = self._labels[1]
         return output
+
+    def __getstate__(self) -> dict:
+        # pickle and copy: the last call's nodes belong to a graph, which is not saved.
+        return {**self.__dict__, "preactivation": None, "output": None}
 
     def parameters(self) -> list[Value]:
         """[w_j1, ..., w_jn, b_j]."""

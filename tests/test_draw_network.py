@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import nn
-from autodiff import Value, no_grad
+from autodiff import Value, jacobian, no_grad
 from nn.module import MLP
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -100,6 +100,14 @@ def test_units_show_activation_and_the_textbook_delta():
             assert shown_number(texts, "a") == pytest.approx(neuron.preactivation.data, rel=1e-3)
             assert shown_number(texts, "b") == pytest.approx(neuron.bias.data, rel=1e-3)
             assert shown_number(texts, "δ") == pytest.approx(deltas[number - 1][j], rel=1e-3)
+
+
+def test_a_forward_mode_pass_leaves_the_drawing_of_the_last_reverse_mode_call():
+    model = MLP(2, [3, 1], seed=0)
+    trained_step(model, [0.4, -0.7], 0.3)
+    before = nn.draw_network(model).source
+    jacobian(lambda a, b: model([a, b]), mode="forward")(0.1, 0.2)  # calls the units with Duals
+    assert nn.draw_network(model).source == before
 
 
 def test_weight_edges_are_coloured_by_sign_and_sized_by_magnitude():
