@@ -16,18 +16,38 @@ passes' tangents would be added together: "perturbation confusion".
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import math
+from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any
 
 from . import ops
-from .ops import ComparesPrimal, Primitive, is_real
+from .ops import ComparesPrimal, Mode, Primitive, is_real
 
-_passes = itertools.count(1)  # tag 0 is for Duals made by hand, outside any transform
+_passes = itertools.count(1)
+_running = {0}  # the tags of the passes under way; 0 is for Duals made by hand
 
 
-def new_pass() -> int:
-    """The tag of a new forward pass, larger than every tag handed out before."""
-    return next(_passes)
+@contextlib.contextmanager
+def forward_pass() -> Iterator[int]:
+    """A new forward pass: its tag, larger than every earlier one, valid while the block runs."""
+    tag = next(_passes)
+    _running.add(tag)
+    try:
+        yield tag
+    finally:
+        _running.discard(tag)
+
+
+def check_running(dual: Dual, where: str) -> None:
+    """A Dual of a pass that has ended escaped from it: its tangent means nothing any more."""
+    if dual.tag not in _running:
+        raise RuntimeError(
+            f"{where}: a Dual of a forward pass that has ended (tag {dual.tag}) escaped from the "
+            "function given to jvp; use the primal and tangent that jvp returns instead"
+        )
 
 
 class Dual(ComparesPrimal):
@@ -64,7 +84,9 @@ class Dual(ComparesPrimal):
 
         Numbers, Values and Duals of outer passes are constants of this pass: tangent 0.
         """
-        tag = max(x.tag for x in inputs if isinstance(x, Dual))
+        innermost = max((x for x in inputs if isinstance(x, Dual)), key=attrgetter("tag"))
+        check_running(innermost, f"op {prim.name!r}")
+        tag = innermost.tag
         args = []
         for x in inputs:
             if isinstance(x, Dual) and x.tag == tag:
@@ -86,6 +108,8 @@ class Dual(ComparesPrimal):
             # zero adjoint in reverse mode: both modes then agree at a kink such as sqrt at 0.
             if isinstance(x, Dual) and x.tag == tag and x.tangent and local:
                 tangent += local * x.tangent
+        if Mode.detect_anomaly:
+            _check_finite(prim, inputs, primal, tangent)
         return cls(primal, tangent, tag)
 
     def __add__(self, other: Any) -> Dual:
@@ -129,6 +153,16 @@ class Dual(ComparesPrimal):
 
     def primal_value(self) -> float:
         return self.primal
+
+
+def _check_finite(prim: Primitive, inputs: tuple, primal: Any, tangent: Any) -> None:
+    """detect_anomaly in forward mode: numbers here (Value parts check themselves as nodes)."""
+    for part, x in (("primal", primal), ("tangent", tangent)):
+        if is_real(x) and not math.isfinite(x):
+            shown = ", ".join(map(repr, inputs))
+            raise FloatingPointError(
+                f"op {prim.name!r} (forward mode, inputs: {shown}) produced {part} {x!r}"
+            )
 
 
 def _is_node(x: Any) -> bool:

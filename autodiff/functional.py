@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from .dual import Dual, new_pass
+from .dual import Dual, check_running, forward_pass
 from .ops import is_real
 from .value import Value, adjoints, dot
 
@@ -284,16 +284,18 @@ def _push_forward(name: str, f: Callable[..., Any], primals: Sequence, tangents:
     # Given Values (or inside another transform), the Duals' parts are Values, so the results
     # stay in the reverse-mode graph and can be differentiated again: reverse over forward.
     nested = _nested((*primals, *tangents))
-    tag = new_pass()
-    out = _call(f, [Dual(x, t, tag) for x, t in zip(primals, tangents, strict=True)])
-    outputs, single = _outputs(name, out, Dual)
-    # An output that is not a Dual of this pass (a number, a Value, an outer pass's Dual) does
-    # not depend on the inputs: its tangent is 0.
     values, output_tangents = [], []
-    for y in outputs:
-        ours = isinstance(y, Dual) and y.tag == tag
-        values.append(_result(y.primal if ours else y, nested))
-        output_tangents.append(_result(y.tangent if ours else 0.0, nested))
+    with forward_pass() as tag:
+        out = _call(f, [Dual(x, t, tag) for x, t in zip(primals, tangents, strict=True)])
+        outputs, single = _outputs(name, out, Dual)
+        for y in outputs:
+            if isinstance(y, Dual):
+                check_running(y, name)
+            # An output that is not a Dual of this pass (a number, a Value, an outer pass's
+            # Dual) does not depend on the inputs: its tangent is 0.
+            ours = isinstance(y, Dual) and y.tag == tag
+            values.append(_result(y.primal if ours else y, nested))
+            output_tangents.append(_result(y.tangent if ours else 0.0, nested))
     return values, output_tangents, single
 
 

@@ -17,6 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 
+class Mode:
+    """Engine-wide switches set by `no_grad()` and `detect_anomaly()` (not thread-local)."""
+
+    recording = True
+    detect_anomaly = False
+
+
 class Primitive:
     """One operation: its name, how to print it, its forward function and its local derivatives."""
 

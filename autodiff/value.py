@@ -18,16 +18,9 @@ from typing import Any
 
 from . import ops
 from .dual import Dual
-from .ops import ComparesPrimal, Primitive, is_real
+from .ops import ComparesPrimal, Mode, Primitive, is_real
 
 _serials = itertools.count(1)
-
-
-class _Mode:
-    """Engine-wide switches set by `no_grad()` and `detect_anomaly()` (not thread-local)."""
-
-    recording = True
-    detect_anomaly = False
 
 
 class CustomOp:
@@ -103,9 +96,9 @@ class Value(ComparesPrimal):
         self.parents = self._inputs = parents
         self.local_grads = tuple(float(_data(local)) for local in local_grads)
         self._rule = CustomOp(op, local_grads if given_values else None) if parents else None
-        if _Mode.detect_anomaly:
+        if Mode.detect_anomaly:
             _check_node(self)
-        if not _Mode.recording:
+        if not Mode.recording:
             _forget_how_made(self)
 
     # --- how it was made -------------------------------------------------------------------
@@ -268,9 +261,9 @@ def _node(data: float, prim: Primitive, parents: tuple, local_grads: tuple, inpu
     node.local_grads = local_grads
     node._inputs = inputs
     node._rule = prim
-    if _Mode.detect_anomaly:
+    if Mode.detect_anomaly:
         _check_node(node)
-    if not _Mode.recording:
+    if not Mode.recording:
         _forget_how_made(node)
     return node
 
@@ -309,7 +302,7 @@ def _apply(prim: Primitive, inputs: tuple) -> Any:
         data = prim.value(*args)
         return _node(data, prim, inputs, prim.local_grads(*args, data), inputs)
     types = set(map(type, inputs))
-    if Dual in types:  # forward mode; Values among the inputs are constants of its tangent
+    if any(issubclass(kind, Dual) for kind in types):  # forward mode; Values are constants
         result = Dual._apply(prim, inputs)
     elif any(issubclass(kind, Value) for kind in types):
         result = _apply_with_constants(prim, inputs, types)
@@ -411,7 +404,7 @@ def adjoints(
     # updating a slot is much faster than updating a dictionary entry. What earlier passes left
     # in `grad` is set aside first and given back at the end, even if the pass fails.
     earlier = [node.grad for node in order]
-    checking = _Mode.detect_anomaly
+    checking = Mode.detect_anomaly
     try:
         # 1. Every adjoint starts at 0; the output's is the seed (1 for dE/dE).
         for node in order:
@@ -452,23 +445,23 @@ def adjoints(
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
     """Inside, operations record no parents: results are plain leaves (cheap inference)."""
-    previous = _Mode.recording
-    _Mode.recording = False
+    previous = Mode.recording
+    Mode.recording = False
     try:
         yield
     finally:
-        _Mode.recording = previous
+        Mode.recording = previous
 
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Inside, the first NaN or inf from an op or a backward pass raises FloatingPointError."""
-    previous = _Mode.detect_anomaly
-    _Mode.detect_anomaly = True
+    previous = Mode.detect_anomaly
+    Mode.detect_anomaly = True
     try:
         yield
     finally:
-        _Mode.detect_anomaly = previous
+        Mode.detect_anomaly = previous
 
 
 def _describe(node: Value) -> str:

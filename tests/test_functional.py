@@ -632,6 +632,38 @@ def test_nested_jvps_give_the_second_and_third_derivatives():
     assert close(grad(derivative(derivative(f)))(x), third)  # reverse over forward over forward
 
 
+def test_a_dual_that_escapes_its_pass_is_refused_when_used_again():
+    # JAX calls this a leaked tracer: the tangent belonged to a pass that is over.
+    leaked = []
+
+    def leak(y):
+        leaked.append(y)
+        return y
+
+    def outer(x):
+        jvp(leak, [1.0], [1.0])
+        return x * x + 0.0 * leaked[-1]  # without the check the inner, later tag would win
+
+    with pytest.raises(RuntimeError, match=r"op '\*': a Dual of a forward pass that has ended"):
+        jvp(outer, [3.0], [1.0])
+    with pytest.raises(RuntimeError, match="jvp: a Dual of a forward pass that has ended"):
+        jvp(lambda x: leaked[0], [1.0], [1.0])
+    with pytest.raises(RuntimeError, match="has ended"):
+        autodiff.exp(leaked[0])
+    assert (Dual(2.0, 1.0) * 3).tangent == 3.0  # a Dual made by hand belongs to no pass: usable
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "message"),
+    [(autodiff.exp, 1000.0, "produced primal inf"), (autodiff.sqrt, 0.0, "produced tangent inf")],
+)
+def test_detect_anomaly_watches_forward_mode_on_numbers_too(f, x, message):
+    assert not math.isfinite(sum(jvp(f, [x], [1.0])))  # IEEE values outside the mode
+    with autodiff.detect_anomaly(), pytest.raises(FloatingPointError, match=message) as caught:
+        jvp(f, [x], [1.0])
+    assert f"op '{f.__name__}' (forward mode" in str(caught.value)
+
+
 def test_a_dual_cannot_hold_a_dual_of_its_own_pass():
     with pytest.raises(TypeError, match=r"same or a later forward pass.*call jvp inside"):
         Dual(Dual(1.0, 1.0), 1.0)

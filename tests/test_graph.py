@@ -270,3 +270,13 @@ def test_a_format_spec_formats_the_data_as_for_a_float():
     loss = Value(0.123456, label="E")
     assert f"{loss:.3f}" == "0.123" and f"{loss:>8.2e}" == "1.23e-01"
     assert f"{loss}" == str(loss) == "Value(data=0.123456, grad=0.0, label='E')"
+
+
+def test_a_subclass_of_dual_works_in_the_n_ary_nodes():
+    class Tangent(autodiff.Dual):
+        pass
+
+    a = autodiff.dot([Tangent(2.0, 1.0)], [3.0])
+    s = autodiff.sum([Tangent(1.0, 1.0), Value(2.0), 1.0])
+    assert (a.primal, a.tangent) == (6.0, 3.0)
+    assert (s.primal.data, s.tangent) == (4.0, 1.0)
