@@ -60,13 +60,22 @@ def test_adjoints_match_central_differences(steps, xs):
     output.backward()
     scale = max(1.0, abs(output.data))
     for k, leaf in enumerate(leaves):
+        # Richardson's extrapolation of central differences: the h² error terms of steps h and
+        # h/2 cancel, leaving O(h⁴). Plain central differences are not enough for the steepest
+        # programs: a chain of cosines reached a third derivative near 3e11, an h² error of 0.06
+        # at h = 1e-6 against a tolerance of 0.05.
         h = 1e-6
-        up, down = list(xs), list(xs)
-        up[k] += h
-        down[k] -= h
-        numeric = (run(steps, up) - run(steps, down)) / (2 * h)
-        # Truncation O(h²) and rounding ~1e-16·|f|/h: both far below 1e-5 of the scale.
+        coarse, fine = (central_difference(steps, xs, k, step) for step in (h, h / 2))
+        numeric = (4 * fine - coarse) / 3
+        # Rounding, ~1e-16·|f|/h, is far below 1e-5 of the scale.
         assert math.isclose(leaf.grad, numeric, rel_tol=1e-5, abs_tol=1e-5 * scale), (k, steps)
+
+
+def central_difference(steps, xs, k, h):
+    up, down = list(xs), list(xs)
+    up[k] += h
+    down[k] -= h
+    return (run(steps, up) - run(steps, down)) / (2 * h)
 
 
 @settings(max_examples=100, deadline=None)
