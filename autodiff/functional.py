@@ -68,6 +68,12 @@ def _nested(args: Iterable[Any]) -> bool:
     return _Nesting.depth > 0 or any(isinstance(x, Value) for x in args)
 
 
+_FORWARD_OVER_REVERSE = (
+    "forward mode over a reverse-mode transform is not supported; nest them the other way "
+    "(grad of jvp, as hvp does) or use the default mode='reverse'"
+)
+
+
 def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]:
     """The arguments to call f with, the Values to differentiate by, and whether to build graphs."""
     nested = _nested(args)
@@ -81,11 +87,7 @@ def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]
             #    f(y, y) still has one partial derivative per argument, not their sum.
             call_args[i] = +x
         elif isinstance(x, Dual):
-            raise TypeError(
-                f"argument {i} is a Dual: forward mode over a reverse-mode transform is not "
-                "supported; nest them the other way (grad of jvp, as hvp does) or use the "
-                "default mode='reverse'"
-            )
+            raise TypeError(f"argument {i} is a Dual: {_FORWARD_OVER_REVERSE}")
         elif not is_real(x):
             raise TypeError(f"argument {i} must be a real number or a Value, not {_kind(x)}")
     return call_args, [call_args[i] for i in argnums], nested
@@ -103,6 +105,8 @@ def _outputs(name: str, out: Any, kind: type) -> tuple[list, bool]:
     outputs = [out] if single else list(out)
     for k, y in enumerate(outputs):
         if not (isinstance(y, (kind, Value)) or is_real(y)):
+            if isinstance(y, Dual):  # a reverse-mode f that uses a Dual of an enclosing jvp
+                raise TypeError(f"{name}: f returned a Dual: {_FORWARD_OVER_REVERSE}")
             which = "" if single else f" item {k} of"
             raise TypeError(
                 f"{name}: f must return a {kind.__name__} or a real number (or a list/tuple of "

@@ -107,8 +107,8 @@ def _ieee_pow(a: float, b: float) -> float:
 
 def _pow_grads(a: Any, b: Any, out: Any) -> tuple:
     base, exponent = _number(a), _number(b)
-    if exponent == 0:
-        d_base: Any = 0.0
+    if exponent == 0 and base == 0:
+        d_base: Any = 0.0  # 0^b is 0 or 1 near b = 0: PyTorch's slope 0, not 0 · 0^(-1)
     elif base == 0 and exponent < 1:
         d_base = math.inf  # NOTE: the slope of a^b at 0 is infinite for 0 < b < 1
     else:
@@ -227,10 +227,14 @@ def _sum(*args: float) -> float:
         return sum(args)
     try:
         return math.fsum(args)  # exactly rounded, whatever the order of the terms
-    except (OverflowError, ValueError):
-        # NOTE: fsum refuses inf - inf and a partial sum beyond the largest float; IEEE
-        # arithmetic, like a + b + c, gives nan or ±inf there.
-        return sum(args)
+    except ValueError:  # fsum refuses inf - inf, which IEEE arithmetic makes nan
+        return math.nan
+    except OverflowError:
+        # NOTE: a partial sum went past the largest float, though the sum itself may not. Scaled
+        # down by a power of two (exact, but for subnormal terms far below the sum's last digit)
+        # no partial sum can, and scaling back gives the sum, or ±inf if it is that large.
+        scale = 2.0 ** len(args).bit_length()
+        return math.fsum([x / scale for x in args]) * scale
 
 
 ADD = Primitive("+", "{0} + {1}", _add, lambda a, b, out: _ONE_ONE)

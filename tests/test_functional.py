@@ -674,6 +674,11 @@ def test_forward_mode_over_a_reverse_transform_says_to_nest_the_other_way():
     gradient = grad(lambda x, y: x * x * y, argnums=(0, 1))
     with pytest.raises(TypeError, match=r"argument 0 is a Dual.*grad of jvp"):
         jacobian(gradient, mode="forward")(1.0, 2.0)
+    # the same through a closure: the reverse-mode f returns a Dual of the enclosing jvp
+    with pytest.raises(TypeError, match=r"grad: f returned a Dual: forward mode over a reverse"):
+        jvp(lambda x: grad(lambda y: x * y * y)(1.0), [2.0], [1.0])
+    with pytest.raises(TypeError, match=r"vjp: f returned a Dual"):
+        jvp(lambda x: vjp(lambda y: x * y, 1.0)[0], [2.0], [1.0])
     assert jacobian(gradient)(1.0, 2.0) == [[4.0, 2.0], [2.0, 0.0]]
 
 
