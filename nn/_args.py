@@ -8,11 +8,12 @@ numpy's bool is the exception, neither an int nor a number, so it is recognised 
 
 from __future__ import annotations
 
+import math
 import operator
 import random
 from typing import Any
 
-from autodiff.ops import is_numpy_bool
+from autodiff.ops import is_numpy_bool, is_real
 
 Seed = int | random.Random | None
 
@@ -48,3 +49,14 @@ def random_stream(seed: Seed) -> random.Random:
     number = as_int(seed)
     # random.Random takes Python's own types only (int, float, str, bytes, None), not np.int64.
     return random.Random(seed if number is None else number)
+
+
+def rate(name: str, number: Any, upper: float = math.inf) -> float:
+    """A learning rate, momentum, penalty or the like: a real number >= 0 (and < upper)."""
+    # numpy's float32 too (numpy registers it as numbers.Real); a bool is no rate.
+    if is_bool(number) or not is_real(number):
+        raise TypeError(f"{name} must be a number, not {type(number).__name__}")
+    if not 0.0 <= number < upper:
+        bound = "" if upper == math.inf else f" and < {upper}"
+        raise ValueError(f"{name} must be >= 0{bound}, got {number!r}")
+    return float(number)

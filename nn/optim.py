@@ -10,19 +10,8 @@ import math
 from collections.abc import Iterable
 
 from autodiff import Value
-from autodiff.ops import is_real
 
-from ._args import is_bool
-
-
-def _check_rate(name: str, number: float, upper: float = math.inf) -> float:
-    # Any real number, numpy's float32 too (numpy registers it as numbers.Real); a bool is no rate.
-    if is_bool(number) or not is_real(number):
-        raise TypeError(f"{name} must be a number, not {type(number).__name__}")
-    if not 0.0 <= number < upper:
-        bound = "" if upper == math.inf else f" and < {upper}"
-        raise ValueError(f"{name} must be >= 0{bound}, got {number!r}")
-    return float(number)
+from ._args import rate
 
 
 class Optimizer:
@@ -51,8 +40,8 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params)
-        self.lr = _check_rate("lr", lr)
-        self.momentum = _check_rate("momentum", momentum)
+        self.lr = rate("lr", lr)
+        self.momentum = rate("momentum", momentum)
         self.buffers: list[float] | None = None  # the momentum buffers b, made on the first step
 
     def step(self) -> None:
@@ -84,11 +73,11 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params)
-        self.lr = _check_rate("lr", lr)
+        self.lr = rate("lr", lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check_rate("beta1", betas[0], 1.0), _check_rate("beta2", betas[1], 1.0))
-        self.eps = _check_rate("eps", eps)
+        self.betas = (rate("beta1", betas[0], 1.0), rate("beta2", betas[1], 1.0))
+        self.eps = rate("eps", eps)
         self.t = 0  # steps taken
         self.m = [0.0] * len(self.params)  # running mean of g
         self.v = [0.0] * len(self.params)  # running mean of g²

@@ -14,7 +14,7 @@ from typing import Any
 import autodiff
 
 from . import losses
-from ._args import count, random_stream
+from ._args import count, random_stream, rate
 from .module import Module
 from .optim import Optimizer
 
@@ -100,6 +100,7 @@ def train(
     """
     _check_data(inputs, targets)
     epochs = count("epochs", epochs, 0)
+    l2 = rate("l2", l2)
     size = len(inputs) if batch_size is None else count("batch_size", batch_size, 1)
     correct = correct or CORRECT.get(loss)
     rng = random_stream(seed)
