@@ -289,7 +289,11 @@ def _message(local: float, adjoint: float) -> float:
 def _local_text(names: Mapping[Value, str], child: Value, k: int, local: float) -> str:
     """∂v_j/∂v_i = local, for edge k of `child`; which operand, when v_i is two of them (x / x)."""
     parent = child.parents[k]
-    operand = f" (operand {k + 1})" if child.parents.count(parent) > 1 else ""
+    operand = ""
+    if child.parents.count(parent) > 1:
+        # Counted among all the operands, constants included: sum([2, x, x]) has x as 2 and 3.
+        places = [i for i, x in enumerate(child._inputs) if isinstance(x, Value)]
+        operand = f" (operand {places[k] + 1})"
     return f"∂{names[child]}/∂{names[parent]}{operand} = {local:.4g}"
 
 

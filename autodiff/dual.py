@@ -60,6 +60,10 @@ class Dual(ComparesPrimal):
     __array_ufunc__ = None
 
     def __init__(self, primal: Any, tangent: Any = 0.0, tag: int = 0) -> None:
+        if tag not in _running:
+            raise ValueError(
+                f"Dual tag {tag!r} is not a forward pass under way: leave tag out (jvp sets it)"
+            )
         for name, x in (("primal", primal), ("tangent", tangent)):
             if isinstance(x, Dual) and x.tag >= tag:
                 raise TypeError(
@@ -68,7 +72,8 @@ class Dual(ComparesPrimal):
                 )
             if not is_real(x) and not isinstance(x, Dual) and not _is_node(x):
                 raise TypeError(
-                    f"Dual {name} must be a real number or a Value, not {type(x).__name__}"
+                    f"Dual {name} must be a real number, a Value or a Dual of an enclosing "
+                    f"forward pass, not {type(x).__name__}"
                 )
         self.primal = float(primal) if is_real(primal) else primal
         self.tangent = float(tangent) if is_real(tangent) else tangent
@@ -97,10 +102,10 @@ class Dual(ComparesPrimal):
                 args.append(x)
             else:
                 return NotImplemented
-        constant = next((x for x in args if not isinstance(x, float)), None)
+        outer = next((x for x in args if not isinstance(x, float)), None)
         # A Value (or an outer pass's Dual) among the primals computes the primal by its own
         # rule: a node of the reverse-mode graph (or a Dual of that outer pass).
-        primal = prim.value(*args) if constant is None else type(constant)._apply(prim, tuple(args))
+        primal = prim.value(*args) if outer is None else type(outer)._apply(prim, tuple(args))
         local_grads = prim.local_grads(*args, primal)
         tangent = 0.0
         for x, local in zip(inputs, local_grads):

@@ -63,8 +63,8 @@ def _running_f() -> Iterator[None]:
 
 def _nested(args: Iterable[Any]) -> bool:
     """Whether derivatives must be Values (create_graph): when some argument is a Value in a
-    graph, or when an enclosing transform is running, since f may then use its Values through a
-    closure."""
+    graph, or when an enclosing reverse-mode transform is running, since f may then use its
+    Values through a closure."""
     return _Nesting.depth > 0 or any(isinstance(x, Value) for x in args)
 
 
@@ -290,7 +290,9 @@ def _push_forward(name: str, f: Callable[..., Any], primals: Sequence, tangents:
     nested = _nested((*primals, *tangents))
     values, output_tangents = [], []
     with forward_pass() as tag:
-        out = _call(f, [Dual(x, t, tag) for x, t in zip(primals, tangents, strict=True)])
+        # NOTE: f is called plainly, not as a reverse-mode transform's f (_call): a transform
+        # inside it returns Values only if it is given Values, or runs inside a reverse one.
+        out = f(*[Dual(x, t, tag) for x, t in zip(primals, tangents, strict=True)])
         outputs, single = _outputs(name, out, Dual)
         for y in outputs:
             if isinstance(y, Dual):

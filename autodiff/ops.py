@@ -14,6 +14,7 @@ import numbers
 import operator
 import sys
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 
@@ -108,7 +109,7 @@ def _ieee_pow(a: float, b: float) -> float:
 def _pow_grads(a: Any, b: Any, out: Any) -> tuple:
     base, exponent = _number(a), _number(b)
     if exponent == 0 and base == 0:
-        d_base: Any = 0.0  # 0^b is 0 or 1 near b = 0: PyTorch's slope 0, not 0 · 0^(-1)
+        d_base: Any = 0.0  # PyTorch's slope of a^0 at a = 0, where b·a^(b-1) would be 0 · inf
     elif base == 0 and exponent < 1:
         d_base = math.inf  # NOTE: the slope of a^b at 0 is infinite for 0 < b < 1
     else:
@@ -118,7 +119,9 @@ def _pow_grads(a: Any, b: Any, out: Any) -> tuple:
     elif base == 0:
         d_exponent = 0.0
     else:
-        d_exponent = math.nan  # a^b is not a real function of b for a < 0
+        # a^b is not a real function of b for a < 0. The nan is made from `out` so that, in a
+        # graph, the second derivatives through it are nan too, not those of a constant (0).
+        d_exponent = out * math.nan
     return (d_base, d_exponent)
 
 
@@ -227,14 +230,22 @@ def _sum(*args: float) -> float:
         return sum(args)
     try:
         return math.fsum(args)  # exactly rounded, whatever the order of the terms
-    except ValueError:  # fsum refuses inf - inf, which IEEE arithmetic makes nan
-        return math.nan
+    except (OverflowError, ValueError):
+        return _sum_where_fsum_gives_up(args)
+
+
+def _sum_where_fsum_gives_up(args: tuple[float, ...]) -> float:
+    """The sum when fsum raises: on inf - inf, and when a partial sum passes the largest float."""
+    if not all(map(math.isfinite, args)):
+        # IEEE: the infinities and nans alone decide (nan, or the infinity of the one sign).
+        return sum(x for x in args if not math.isfinite(x))
+    # NOTE: exact rational arithmetic, slow but rare, gives the exactly rounded sum however
+    # large its partial sums grow, or ±inf if the sum itself is beyond the largest float.
+    exact = sum(map(Fraction, args))
+    try:
+        return float(exact)
     except OverflowError:
-        # NOTE: a partial sum went past the largest float, though the sum itself may not. Scaled
-        # down by a power of two (exact, but for subnormal terms far below the sum's last digit)
-        # no partial sum can, and scaling back gives the sum, or ±inf if it is that large.
-        scale = 2.0 ** len(args).bit_length()
-        return math.fsum([x / scale for x in args]) * scale
+        return math.inf if exact > 0 else -math.inf
 
 
 ADD = Primitive("+", "{0} + {1}", _add, lambda a, b, out: _ONE_ONE)

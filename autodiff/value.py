@@ -132,7 +132,9 @@ class Value(ComparesPrimal):
                 f"cannot pickle or copy a node made by op {self.op!r}, only leaves: "
                 "use .detach() (a leaf with the same data and label) or its .data"
             )
-        return (_leaf, (type(self), self.data, self.grad, self.label))
+        leaf = (type(self), self.data, self.grad, self.label)
+        # A subclass's own attributes, if it has any, come back through the state item.
+        return (_leaf, leaf, getattr(self, "__dict__", None))
 
     def __format__(self, spec: str) -> str:
         # f"{loss:.4f}" formats `data` as it would a float; a plain f"{loss}" is str(loss).
@@ -206,7 +208,8 @@ class Value(ComparesPrimal):
 
 def _leaf(kind: type, data: float, grad: float, label: str) -> Value:
     """A leaf as pickle and copy rebuild it (with a new creation number)."""
-    leaf = kind(data, label)
+    leaf = _new_value(kind)
+    Value.__init__(leaf, data, label)  # Value's own: a subclass's __init__ may take other arguments
     leaf.grad = grad
     return leaf
 

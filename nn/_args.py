@@ -1,4 +1,4 @@
-"""How `nn` reads the numbers users pass: counts, class indices, 0/1 labels and seeds.
+"""How `nn` reads the numbers users pass: sizes and counts, class indices, rates and seeds.
 
 numpy scalars (np.int64 from an array of labels, say) pass wherever Python's own numbers do,
 through the standard protocols rather than type checks: `operator.index` accepts anything that is
@@ -56,7 +56,7 @@ def rate(name: str, number: Any, upper: float = math.inf) -> float:
     # numpy's float32 too (numpy registers it as numbers.Real); a bool is no rate.
     if is_bool(number) or not is_real(number):
         raise TypeError(f"{name} must be a number, not {type(number).__name__}")
-    if not 0.0 <= number < upper:
+    if not (math.isfinite(number) and 0.0 <= number < upper):
         bound = "" if upper == math.inf else f" and < {upper}"
-        raise ValueError(f"{name} must be >= 0{bound}, got {number!r}")
+        raise ValueError(f"{name} must be a finite number >= 0{bound}, got {number!r}")
     return float(number)

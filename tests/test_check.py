@@ -14,7 +14,7 @@ from autodiff import (
     numerical_grad,
     plot_fd_error_curve,
 )
-from autodiff.check import FdErrorRow, GradcheckResult
+from autodiff.check import GUIDE_BELOW, FdErrorRow, GradcheckResult
 
 matplotlib.use("Agg")
 
@@ -289,8 +289,9 @@ def test_plot_fd_error_curve_draws_log_log_axes_with_reference_slopes(tmp_path):
     assert slope_two[0] / slope_two[2] == pytest.approx((STEPS[0] / STEPS[2]) ** 2)
     # Each guide lies a visible factor below its curve, not on top of it (central differences
     # follow ε² so closely that a guide through their points would be hidden).
-    assert slope_one[0] == pytest.approx(rows[0].forward / 5.0)
-    assert slope_two[0] == pytest.approx(rows[0].central / 5.0)
+    assert slope_one[0] == pytest.approx(rows[0].forward / GUIDE_BELOW)
+    assert slope_two[0] == pytest.approx(rows[0].central / GUIDE_BELOW)
+    assert GUIDE_BELOW >= 3
     # The reference lines stop at the smallest error drawn, so the data fill the y-axis.
     smallest = min(e for row in rows for e in (row.forward, row.central) if e > 0)
     assert min(slope_one) >= smallest and min(slope_two) >= smallest

@@ -10,6 +10,7 @@ import pytest
 from examples import bishop_trace
 
 from autodiff import Value, backward_steps, draw_dot, show_backward
+from autodiff import sum as ad_sum
 from autodiff.value import adjoints
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -88,6 +89,8 @@ def test_same_parent_twice_draws_two_edges():
     ratio = draw_dot(x / x, show_local_grads=True).source
     assert "∂v2/∂v1 (operand 1) = 0.3333" in ratio and "∂v2/∂v1 (operand 2) = -0.3333" in ratio
     assert "(operand" not in draw_dot(x * 2, show_local_grads=True).source
+    terms = draw_dot(ad_sum([2.0, x, x]), show_local_grads=True).source
+    assert "(operand 2) = 1" in terms and "(operand 3) = 1" in terms
 
 
 def test_dot_text_is_identical_across_two_builds_of_the_same_expression():

@@ -664,10 +664,34 @@ def test_detect_anomaly_watches_forward_mode_on_numbers_too(f, x, message):
     assert f"op '{f.__name__}' (forward mode" in str(caught.value)
 
 
+def test_a_transform_inside_a_jvp_returns_floats_for_float_inputs():
+    inner = []
+
+    def f(x):
+        inner.append(jvp(lambda y: y * y, [2.0], [1.0]))
+        inner.append(grad(lambda y: y * y)(2.0))
+        return x * inner[0][1]
+
+    assert jvp(f, [3.0], [1.0]) == (12.0, 4.0)
+    assert inner == [(4.0, 4.0), 4.0] and all(type(v) is float for v in (*inner[0], inner[1]))
+
+
 def test_a_dual_cannot_hold_a_dual_of_its_own_pass():
     with pytest.raises(TypeError, match=r"same or a later forward pass.*call jvp inside"):
         Dual(Dual(1.0, 1.0), 1.0)
-    assert Dual(Dual(1.0, 1.0), 1.0, tag=1).primal.primal == 1.0  # an outer pass's Dual is fine
+    with pytest.raises(ValueError, match=r"Dual tag 7 is not a forward pass under way"):
+        Dual(1.0, 1.0, tag=7)  # tags are jvp's to give
+
+
+def test_inside_a_jvp_the_inputs_are_duals_of_a_pass_holding_the_outer_pass_duals():
+    seen = []
+
+    def outer(x):
+        return jvp(lambda y: seen.append((x, y)) or x * y, [2.0], [1.0])[1]
+
+    assert jvp(outer, [3.0], [1.0]) == (3.0, 1.0)  # ∂(xy)/∂y = x, and its slope in x is 1
+    ((x, y),) = seen
+    assert 0 < x.tag < y.tag and (x.primal, x.tangent, y.primal, y.tangent) == (3.0, 1.0, 2.0, 1.0)
 
 
 def test_forward_mode_over_a_reverse_transform_says_to_nest_the_other_way():

@@ -254,6 +254,22 @@ def test_a_leaf_pickles_and_copies_with_its_data_grad_and_label():
         assert (copied.grad, w.grad) == (5.0, 2.0)
 
 
+class Parameter(Value):
+    """A subclass with an attribute of its own and another __init__ (module level: pickle)."""
+
+    def __init__(self, label, data, trainable=True):
+        super().__init__(data, label)
+        self.trainable = trainable
+
+
+def test_a_subclass_leaf_comes_back_as_itself_with_its_own_attributes():
+    w = Parameter("w", 2.0, trainable=False)
+    w.grad = 3.0
+    for copied in (pickle.loads(pickle.dumps(w)), copy.deepcopy(w), copy.copy(w)):
+        assert type(copied) is Parameter and copied is not w
+        assert (copied.data, copied.grad, copied.label, copied.trainable) == (2.0, 3.0, "w", False)
+
+
 def test_a_node_of_a_graph_refuses_pickle_and_copy_with_a_clear_error():
     # As PyTorch does for non-leaf tensors: creation numbers order a graph only in the process
     # that made it, and pickle would recurse once per node.

@@ -274,7 +274,7 @@ def test_train_rejects_bad_arguments():
         train(model, points, labels, epochs=-1, **common)
     with pytest.raises(ValueError, match="batch_size"):
         train(model, points, labels, batch_size=0, **common)
-    with pytest.raises(ValueError, match=r"l2 must be >= 0, got -1\.0"):
+    with pytest.raises(ValueError, match=r"l2 must be a finite number >= 0, got -1\.0"):
         train(model, points, labels, l2=-1.0, **common)
     for bad in (True, None, "0.1"):
         with pytest.raises(TypeError, match="l2 must be a number"):

@@ -146,3 +146,6 @@ def test_bad_hyperparameters_are_errors():
         Adam(w, betas=(0.9,))
     with pytest.raises(ValueError, match="eps"):
         Adam(w, eps=-1e-8)
+    for bad in (math.inf, math.nan):
+        with pytest.raises(ValueError, match="lr must be a finite number >= 0"):
+            SGD(w, lr=bad)

@@ -254,7 +254,11 @@ def test_sum_of_many_terms_is_exactly_rounded():
         ([1e308, 1e308, 0.0], math.inf),  # and OverflowError here
         ([-1e308, -1e308, 1.0, 2.0], -math.inf),
         ([1.7e308, 1.7e308, -1.7e308], 1.7e308),  # a partial sum overflows, the sum does not
-        ([1.7e308, 1e-300, -1.7e308], 1e-300),
+        ([1.7e308, 1.7e308, -1.7e308, -1.7e308, 5e-324], 5e-324),  # exactly, in any order
+        ([5e-324, 1.7e308, 1.7e308, -1.7e308, -1.7e308], 5e-324),
+        ([1.7e308, 1.7e308, 1.7e308], math.inf),  # the sum itself is beyond the largest float
+        ([1.7e308, 1.7e308, math.inf, -math.inf], math.nan),  # overflow first, then inf - inf
+        ([1.7e308, 1.7e308, -math.inf], -math.inf),
     ],
 )
 def test_sum_of_many_terms_where_fsum_refuses(terms, expected):

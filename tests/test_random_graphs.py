@@ -67,7 +67,7 @@ def test_adjoints_match_central_differences(steps, xs):
         h = 1e-6
         coarse, fine = (central_difference(steps, xs, k, step) for step in (h, h / 2))
         numeric = (4 * fine - coarse) / 3
-        # Rounding, ~1e-16·|f|/h, is far below 1e-5 of the scale.
+        # Rounding, a few times 1e-16·|f|/h, is far below 1e-5 of the scale.
         assert math.isclose(leaf.grad, numeric, rel_tol=1e-5, abs_tol=1e-5 * scale), (k, steps)
 
 
