@@ -109,6 +109,9 @@ class GradcheckRow:
     rel_error: float
     tolerance: float  # the largest abs_error allowed for this input
     ok: bool
+    # False when the rounding of f alone could exceed atol + rtol·|derivative|: the difference
+    # quotient cannot tell a right derivative from a wrong one at this eps, so the row fails.
+    resolved: bool = True
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,16 @@ class GradcheckResult:
         return all(row.ok for row in self.inputs)
 
     def __str__(self) -> str:
-        failures = sum(not row.ok for row in self.inputs)
-        verdict = f"FAILED: {failures} of {len(self.inputs)} inputs disagree" if failures else "ok"
+        count = len(self.inputs)
+        disagree = sum(row.resolved and not row.ok for row in self.inputs)
+        unresolved = sum(not row.resolved for row in self.inputs)
+        problems = [f"{disagree} of {count} inputs disagree"] if disagree else []
+        if unresolved:
+            problems.append(
+                f"{unresolved} of {count} cannot be checked at this eps (the rounding of f "
+                "swamps its differences; try a larger eps)"
+            )
+        verdict = "FAILED: " + "; ".join(problems) if problems else "ok"
         header = (
             f"gradcheck {verdict} (central differences, eps={self.eps:g}, "
             f"atol={self.atol:g}, rtol={self.rtol:g})"
@@ -140,7 +151,7 @@ class GradcheckResult:
                     f"{row.abs_error:.2e}",
                     f"{row.rel_error:.2e}",
                     f"{row.tolerance:.2e}",
-                    "ok" if row.ok else "FAIL",
+                    "ok" if row.ok else "FAIL" if row.resolved else "UNSURE",
                 )
             )
         widths = [max(len(line[k]) for line in cells) for k in range(len(cells[0]))]
@@ -167,8 +178,10 @@ def gradcheck(
     Input i passes when |analytic - numeric| ≤ atol + rtol·max(|analytic|, |numeric|) +
     4·ε_machine·|f|/h_i. The last term is the rounding error of the central difference: each
     evaluation of f near x is trusted to about 4 ε_machine·|f| (a few roundings), and the
-    difference of two such values divided by 2h_i can then be off by 4 ε_machine·|f|/h_i; it
-    keeps the check from failing a correct f of large size. The truncation error h²|f'''|/6 is
+    difference of two such values divided by 2h_i can then be off by 4 ε_machine·|f|/h_i. When
+    that term is larger than atol + rtol·max(...) itself, the differences cannot resolve the
+    derivative to the tolerance asked for: the row is marked UNSURE and fails rather than pass a
+    derivative it could not check (a larger eps usually helps). The truncation error h²|f'''|/6 is
     1e-13·|f'''| at the default step, far below atol. With `raise_on_fail`, a failure raises
     AssertionError carrying the table.
     """
@@ -182,13 +195,19 @@ def gradcheck(
     for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
         abs_error = abs(a - n.derivative)
         size = max(abs(a), abs(n.derivative))
+        asked = atol + rtol * size
         rounding = 4 * MACHINE_EPSILON * n.scale / n.step
-        tolerance = atol + rtol * size + rounding
+        tolerance = asked + rounding
         rel_error = abs_error / size if size else 0.0
+        resolved = rounding <= asked
         # NOTE: an infinite derivative makes the tolerance infinite too, and NaN compares false
         # either way; an error that is not finite is a failure whatever the tolerance says.
-        ok = math.isfinite(abs_error) and abs_error <= tolerance
-        rows.append(GradcheckRow(i, names[i], a, n.derivative, abs_error, rel_error, tolerance, ok))
+        ok = resolved and math.isfinite(abs_error) and abs_error <= tolerance
+        rows.append(
+            GradcheckRow(
+                i, names[i], a, n.derivative, abs_error, rel_error, tolerance, ok, resolved
+            )
+        )
     result = GradcheckResult(rows, float(eps), float(atol), float(rtol))
     if raise_on_fail and not result:
         raise AssertionError(str(result))
@@ -229,7 +248,9 @@ def fd_error_curve(
         errors = []
         for method in ("forward", "central"):
             numeric = numerical_grad(f, point, eps, method)
-            errors.append(max(abs(n - a) for n, a in zip(numeric, exact, strict=True)))
+            gaps = [abs(n - a) for n, a in zip(numeric, exact, strict=True)]
+            # NOTE: max() would keep or drop a nan depending on where it stands in the list
+            errors.append(math.nan if any(map(math.isnan, gaps)) else max(gaps))
         rows.append(FdErrorRow(float(eps), *errors))
     return rows
 

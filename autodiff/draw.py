@@ -36,7 +36,7 @@ def draw_dot(
     *,
     show_local_grads: bool = False,
     show_messages: bool = False,
-    highlight: Iterable[Value] = (),
+    highlight: Value | Iterable[Value] = (),
     max_nodes: int | None = 500,
 ) -> graphviz.Digraph:
     """The graph of `output` as a Digraph: a box per node (v-name, label, data, grad) and its op.
@@ -47,12 +47,12 @@ def draw_dot(
     """
     order = _order(output)
     check_rankdir(rankdir)
-    highlighted = set(highlight)
+    highlighted = {highlight} if isinstance(highlight, Value) else set(highlight)
     missing = highlighted.difference(order)
     if missing:
         raise ValueError(f"highlight: {len(missing)} of the given nodes are not in this graph")
     if _too_big(order, max_nodes):
-        return _summary(order, rankdir, max_nodes)
+        return _summary(order, order[-1].grad, rankdir, max_nodes)
     names = node_names(order)
     edge_labels = {}
     if show_local_grads or show_messages:
@@ -107,7 +107,7 @@ class BackwardStep:
         """This step as a Digraph: the node passing v̄ on highlighted, its edges with messages."""
         check_rankdir(rankdir)
         if _too_big(self.order, max_nodes):
-            return _summary(self.order, rankdir, max_nodes)
+            return _summary(self.order, self.adjoints[self.order[-1]], rankdir, max_nodes)
         names = node_names(self.order)
         done = self.order[self.total - self.number + 1 :]  # the steps before this one
         fills = dict.fromkeys(done, DONE)
@@ -160,14 +160,22 @@ def backward_steps(output: Value, seed: float = 1.0) -> Iterator[BackwardStep]:
         )
 
 
-def show_backward(output: Value, rankdir: str = "LR", widget: bool | None = None) -> Any:
+def show_backward(
+    output: Value, rankdir: str = "LR", widget: bool | None = None, max_nodes: int | None = 500
+) -> Any:
     """In Jupyter: the backward steps of `output` behind a slider, or one SVG after another.
 
     `widget=None` uses ipywidgets when it is installed; `widget=False` displays every step's
     graph in turn (static, so it survives in a saved notebook). Returns the widget, or None.
+    Above `max_nodes` nodes it warns and shows only the graph's summary: each step keeps every
+    adjoint, so the steps of a graph of N nodes take memory in proportion to N².
     """
     from IPython.display import display
 
+    order = _order(output)
+    if _too_big(order, max_nodes):
+        display(_summary(order, output.grad, rankdir, max_nodes))
+        return None
     steps = list(backward_steps(output))
     if widget is None:
         widget = importlib.util.find_spec("ipywidgets") is not None
@@ -210,6 +218,8 @@ def check_rankdir(rankdir: str) -> None:
 
 def _too_big(order: list[Value], max_nodes: int | None) -> bool:
     """True (with a warning) when the graph has more than `max_nodes` nodes."""
+    if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None, not {max_nodes!r}")
     if max_nodes is None or len(order) <= max_nodes:
         return False
     warnings.warn(
@@ -221,8 +231,10 @@ def _too_big(order: list[Value], max_nodes: int | None) -> bool:
     return True
 
 
-def _summary(order: list[Value], rankdir: str, max_nodes: int | None) -> graphviz.Digraph:
-    """The output's box and a note saying how big the graph is, in place of the whole graph."""
+def _summary(
+    order: list[Value], adjoint: float, rankdir: str, max_nodes: int | None
+) -> graphviz.Digraph:
+    """The output's box (with `adjoint`) and a note saying how big the graph is, in its place."""
     import graphviz
 
     output = order[-1]
@@ -230,7 +242,7 @@ def _summary(order: list[Value], rankdir: str, max_nodes: int | None) -> graphvi
     dot = graphviz.Digraph(graph_attr={"rankdir": rankdir}, node_attr={"fontsize": "11"})
     note = f"{len(order)} nodes (more than max_nodes={max_nodes}):<BR/>draw with max_nodes=None"
     dot.node("summary", label=f"<{note}>", shape="note")
-    dot.node(name, label=_box(output, name, output.grad, None), shape="plain", **{"class": "value"})
+    dot.node(name, label=_box(output, name, adjoint, None), shape="plain", **{"class": "value"})
     dot.edge("summary", name, style="dashed")
     return dot
 

@@ -217,7 +217,7 @@ def _describe_seeds(seeds: Mapping[Value, float], names: Mapping[Value, str]) ->
         else:
             what = f" '{printable(node.label)}'" if node.label else ""
             parts.append(f"a Value{what} not in this graph (so every tangent is 0)")
-    return ", ".join(parts) + ", every other input 0"
+    return ", ".join([*parts, "every other input 0" if parts else "every input 0"])
 
 
 # --- equations -------------------------------------------------------------------------------

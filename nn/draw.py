@@ -33,8 +33,9 @@ def draw_network(
 ) -> graphviz.Digraph:
     """The MLP as units (x_i; a_j, z_j, δ_j, b_j) and weights w_ji as edges, layer by layer.
 
-    The numbers are those of the model's last call (and of the backward pass after it); before
-    any call the units show only their names. `show_weights` writes w_ji on each edge (by default
+    The numbers are those of the model's last call with numbers or Values (and of the backward
+    pass after it; a forward-mode call with Duals leaves them); before any call the units show
+    only their names. `show_weights` writes w_ji on each edge (by default
     when there are at most 40 edges). Above `max_edges` weights it warns and draws one box per
     layer instead; `max_edges=None` draws every weight.
     """

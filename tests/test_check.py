@@ -179,17 +179,33 @@ def test_gradcheck_tolerance_catches_a_small_relative_error():
     assert not result
 
 
-def test_gradcheck_rounding_term_lets_a_large_correct_function_pass():
-    # f ≈ 1e9: each value is rounded to ~1e-7, so (8.25) with h = 1e-6 is off by up to ~0.1.
+def test_gradcheck_allows_for_rounding_where_the_differences_still_resolve_the_slope():
+    # f ≈ 1e9: each value is rounded to ~1e-7, so (8.25) with h = 1e-2 is off by up to ~1e-4.
     def f(x):
         return 1e9 + x * x
 
-    result = gradcheck(f, [0.5])
+    result = gradcheck(f, [0.5], eps=1e-2)
     (row,) = result.inputs
-    assert row.abs_error > 1e-6 + 1e-4 * 1.0  # atol and rtol alone would fail it
-    rounding = 4 * sys.float_info.epsilon * 1e9 / 1e-6  # 4·ε·|f|/h ≈ 0.89
-    assert row.tolerance == pytest.approx(rounding, rel=1e-3)
-    assert result
+    rounding = 4 * sys.float_info.epsilon * 1e9 / 1e-2
+    assert row.tolerance == pytest.approx(1e-6 + 1e-4 * max(1.0, row.numeric) + rounding)
+    assert row.resolved and result
+
+
+def test_gradcheck_will_not_pass_a_slope_that_rounding_hides_and_says_so():
+    # At h = 1e-6 the rounding of f ≈ 1e9 (~0.9 in the quotient) swamps the tolerance asked for:
+    # a wrong slope would pass as easily as the right one, so neither does.
+    (row,) = gradcheck(lambda x: 1e9 + x * x, [0.5]).inputs
+    assert not row.resolved and not row.ok and row.analytic == 1.0
+
+    def wrong_square(x):  # x² claiming the slope 3x
+        return Value(x.data**2, parents=(x,), local_grads=(3 * x.data,), op="sq")
+
+    # |f| is large through y alone; x's wrong slope used to pass under its rounding allowance
+    result = gradcheck(lambda x, y: wrong_square(x) + y.exp(), [1.0, 25.0])
+    assert [row.ok for row in result.inputs] == [False, True]
+    text = str(result)
+    assert "FAILED: 1 of 2 cannot be checked at this eps" in text and "try a larger eps" in text
+    assert text.splitlines()[2].split()[-1] == "UNSURE"
 
 
 @pytest.mark.parametrize("local", [math.nan, math.inf, -math.inf])
@@ -310,6 +326,15 @@ def test_plot_fd_error_curve_uses_the_given_axes():
     plt.close(figure)
     with pytest.raises(ValueError, match="no rows"):
         plot_fd_error_curve([])
+
+
+def test_fd_error_curve_reports_nan_wherever_the_nan_stands():
+    # The gradient of x² + sqrt(y²) at y = 0 is (2, nan): no step size agrees with it.
+    rows = [
+        fd_error_curve(lambda x, y: x * x + (y * y).sqrt(), [1.0, 0.0], [1e-2]),
+        fd_error_curve(lambda y, x: x * x + (y * y).sqrt(), [0.0, 1.0], [1e-2]),
+    ]
+    assert all(math.isnan(row.forward) and math.isnan(row.central) for (row,) in rows)
 
 
 def test_fd_error_curve_rows_are_the_largest_error_against_autodiff():

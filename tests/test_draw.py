@@ -168,6 +168,30 @@ def test_large_graph_warns_and_draws_a_summary_fast():
     assert "max_nodes=None" in nodes["summary"]
 
 
+def test_a_step_of_a_large_graph_summarises_with_that_steps_adjoint():
+    y = chain(3)
+    with pytest.warns(UserWarning, match="3 nodes, more than max_nodes=1"):
+        nodes, _ = svg_groups(next(backward_steps(y, seed=5.0)).graph(max_nodes=1))
+    assert nodes["v3"].endswith("grad 5")  # the step's own adjoint, not the live .grad (0)
+    assert y.grad == 0.0
+
+
+def test_show_backward_of_a_large_graph_shows_one_summary_and_builds_no_steps(capsys):
+    # Each step keeps every adjoint: the steps of N nodes would take memory ∝ N².
+    with pytest.warns(UserWarning, match="20000 nodes, more than max_nodes=500") as caught:
+        assert show_backward(chain(20_000), widget=False) is None
+    assert len(caught) == 1
+    assert "step" not in capsys.readouterr().out  # no step was printed or drawn
+
+
+def test_highlight_takes_one_value_and_max_nodes_is_checked():
+    _, _, v3, f = bishop()
+    assert draw_dot(f, highlight=v3).source == draw_dot(f, highlight=[v3]).source
+    for bad in ("10", 0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_nodes must be a positive int or None"):
+            draw_dot(f, max_nodes=bad)
+
+
 def test_max_nodes_none_draws_everything():
     small = chain(30)
     with pytest.warns(UserWarning):

@@ -104,6 +104,9 @@ def test_wrt_outside_the_graph_gives_zero_tangents_and_says_so():
     table = trace(f, wrt=stranger)
     assert [row.tangent for row in table.rows] == [0.0] * 7
     assert "not in this graph" in str(table)
+    empty = trace(f, wrt={})  # no seed at all
+    assert [row.tangent for row in empty.rows] == [0.0] * 7
+    assert empty.caption.endswith("; tangents: every input 0")
 
 
 @pytest.mark.parametrize("bad", [1.0, "x1", [Value(1.0)], {Value(1.0): "one"}, {1.0: 1.0}])
