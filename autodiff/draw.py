@@ -217,7 +217,7 @@ def check_rankdir(rankdir: str) -> None:
 
 
 def _too_big(order: list[Value], max_nodes: int | None) -> bool:
-    """True (with a warning) when the graph has more than `max_nodes` nodes."""
+    """True (with a warning) when the graph has more than `max_nodes` nodes (checked first)."""
     if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
         raise ValueError(f"max_nodes must be a positive int or None, not {max_nodes!r}")
     if max_nodes is None or len(order) <= max_nodes:

@@ -56,7 +56,7 @@ def rate(name: str, number: Any, upper: float = math.inf) -> float:
     # numpy's float32 too (numpy registers it as numbers.Real); a bool is no rate.
     if is_bool(number) or not is_real(number):
         raise TypeError(f"{name} must be a number, not {type(number).__name__}")
-    if not (math.isfinite(number) and 0.0 <= number < upper):
+    if not 0.0 <= number < upper:  # inf and nan fail this too
         bound = "" if upper == math.inf else f" and < {upper}"
         raise ValueError(f"{name} must be a finite number >= 0{bound}, got {number!r}")
     return float(number)

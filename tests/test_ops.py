@@ -169,6 +169,13 @@ def test_pow_at_a_zero_exponent_keeps_its_second_derivatives():
     assert autodiff.grad(lambda y: autodiff.grad(lambda x: x**y)(2.0))(0.0) == 0.5
 
 
+def test_pow_of_a_negative_base_has_nan_slopes_in_the_exponent_to_second_order():
+    # a^b is not a real function of b for a < 0: first and second derivatives in b are nan,
+    # not the 0 of a constant.
+    row = autodiff.hessian(lambda x, y: x**y)(-2.0, 0.0)[1]
+    assert all(math.isnan(h) for h in row)
+
+
 def test_kink_conventions_follow_pytorch():
     for function in (Value.relu, abs):
         x = Value(0.0)
