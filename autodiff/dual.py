@@ -24,7 +24,7 @@ from operator import attrgetter
 from typing import Any
 
 from . import ops
-from .ops import ComparesPrimal, Mode, Primitive, is_real
+from .ops import ComparesPrimal, Primitive, current_mode, is_real
 
 _passes = itertools.count(1)
 _running = {0}  # the tags of the passes under way; 0 is for Duals made by hand
@@ -113,7 +113,7 @@ class Dual(ComparesPrimal):
             # zero adjoint in reverse mode: both modes then agree at a kink such as sqrt at 0.
             if isinstance(x, Dual) and x.tag == tag and x.tangent and local:
                 tangent += local * x.tangent
-        if Mode.detect_anomaly:
+        if current_mode().detect_anomaly:
             _check_finite(prim, inputs, primal, tangent)
         return cls(primal, tangent, tag)
 

@@ -8,12 +8,11 @@ as Values built with `create_graph=True`, so transforms nest: `grad(grad(f))` is
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .dual import Dual, check_running, forward_pass
-from .ops import is_real
+from .ops import current_mode, is_real, mode
 from .value import Value, adjoints, dot
 
 Argnums = int | tuple[int, ...]
@@ -46,26 +45,11 @@ def gradients(output: Any, inputs: Sequence[Value], create_graph: bool = False) 
 # --- how every reverse-mode transform calls f ----------------------------------------------
 
 
-class _Nesting:
-    """How many reverse-mode transforms are running their `f` right now (0 outside any)."""
-
-    depth = 0
-
-
-@contextlib.contextmanager
-def _running_f() -> Iterator[None]:
-    _Nesting.depth += 1
-    try:
-        yield
-    finally:
-        _Nesting.depth -= 1
-
-
 def _nested(args: Iterable[Any]) -> bool:
     """Whether derivatives must be Values (create_graph): when some argument is a Value in a
-    graph, or when an enclosing reverse-mode transform is running, since f may then use its
-    Values through a closure."""
-    return _Nesting.depth > 0 or any(isinstance(x, Value) for x in args)
+    graph, or when an enclosing reverse-mode transform is running in this thread or task, since
+    f may then use its Values through a closure."""
+    return current_mode().in_transform or any(isinstance(x, Value) for x in args)
 
 
 _FORWARD_OVER_REVERSE = (
@@ -95,7 +79,7 @@ def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]
 
 def _call(f: Callable[..., Any], args: Sequence[Any]) -> Any:
     """f(*args), marked as running inside a transform so that inner transforms build graphs."""
-    with _running_f():
+    with mode(in_transform=True):
         return f(*args)
 
 

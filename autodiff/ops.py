@@ -9,20 +9,53 @@ are Values, which makes the derivatives themselves differentiable.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 import operator
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
 
 class Mode:
-    """Engine-wide switches set by `no_grad()` and `detect_anomaly()` (not thread-local)."""
+    """The switches of one thread or asyncio task: `no_grad()`, `detect_anomaly()`, and whether a
+    reverse-mode transform is running the user's function (then inner transforms build graphs)."""
 
-    recording = True
-    detect_anomaly = False
+    __slots__ = ("recording", "detect_anomaly", "in_transform")
+
+    def __init__(
+        self, recording: bool = True, detect_anomaly: bool = False, in_transform: bool = False
+    ) -> None:
+        self.recording = recording
+        self.detect_anomaly = detect_anomaly
+        self.in_transform = in_transform
+
+
+#: The switches where nothing was entered. Operations check `current_mode() is DEFAULT_MODE`
+#: first: one identity test, cheaper than reading the two switches.
+DEFAULT_MODE = Mode()
+# NOTE: a context variable, as `decimal.localcontext` uses: each thread starts from the default
+# and each asyncio task from a copy of its creator's, so a `with no_grad():` in one thread or
+# task never changes what another records, and leaving it restores exactly what was there.
+_mode: contextvars.ContextVar[Mode] = contextvars.ContextVar("tracegrad_mode", default=DEFAULT_MODE)
+current_mode = _mode.get
+
+
+@contextlib.contextmanager
+def mode(**switches: bool) -> Iterator[None]:
+    """Inside, the current thread's or task's switches are changed as given; restored on exit."""
+    now = current_mode()
+    changed = Mode(now.recording, now.detect_anomaly, now.in_transform)
+    for name, value in switches.items():
+        setattr(changed, name, value)
+    token = _mode.set(changed)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
 
 
 class Primitive:

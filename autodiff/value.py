@@ -11,14 +11,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from itertools import compress
 from operator import attrgetter
 from typing import Any
 
 from . import ops
 from .dual import Dual
-from .ops import ComparesPrimal, Mode, Primitive, is_real
+from .ops import DEFAULT_MODE, ComparesPrimal, Mode, Primitive, current_mode, is_real
 
 _serials = itertools.count(1)
 
@@ -96,10 +96,7 @@ class Value(ComparesPrimal):
         self.parents = self._inputs = parents
         self.local_grads = tuple(float(_data(local)) for local in local_grads)
         self._rule = CustomOp(op, local_grads if given_values else None) if parents else None
-        if Mode.detect_anomaly:
-            _check_node(self)
-        if not Mode.recording:
-            _forget_how_made(self)
+        _apply_mode(self, current_mode())
 
     # --- how it was made -------------------------------------------------------------------
 
@@ -264,17 +261,19 @@ def _node(data: float, prim: Primitive, parents: tuple, local_grads: tuple, inpu
     node.local_grads = local_grads
     node._inputs = inputs
     node._rule = prim
-    if Mode.detect_anomaly:
-        _check_node(node)
-    if not Mode.recording:
-        _forget_how_made(node)
+    mode = current_mode()
+    if mode is not DEFAULT_MODE:  # one identity test on the common path
+        _apply_mode(node, mode)
     return node
 
 
-def _forget_how_made(node: Value) -> None:
-    """Under no_grad(): the node, checked as made, is kept as a plain leaf (nothing recorded)."""
-    node.parents = node.local_grads = node._inputs = ()
-    node._rule = None
+def _apply_mode(node: Value, mode: Mode) -> None:
+    """detect_anomaly() checks the new node; under no_grad() it is kept as a plain leaf."""
+    if mode.detect_anomaly:
+        _check_node(node)
+    if not mode.recording:
+        node.parents = node.local_grads = node._inputs = ()
+        node._rule = None
 
 
 def _unary(prim: Primitive, x: Value) -> Value:
@@ -407,7 +406,7 @@ def adjoints(
     # updating a slot is much faster than updating a dictionary entry. What earlier passes left
     # in `grad` is set aside first and given back at the end, even if the pass fails.
     earlier = [node.grad for node in order]
-    checking = Mode.detect_anomaly
+    checking = current_mode().detect_anomaly
     try:
         # 1. Every adjoint starts at 0; the output's is the seed (1 for dE/dE).
         for node in order:
@@ -445,26 +444,18 @@ def adjoints(
 # --- modes -------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+# Each holds for the thread or asyncio task that enters it, never for the rest of the process
+# (as PyTorch's grad mode is thread-local), and is undone exactly on leaving.
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
     """Inside, operations record no parents: results are plain leaves (cheap inference)."""
-    previous = Mode.recording
-    Mode.recording = False
-    try:
-        yield
-    finally:
-        Mode.recording = previous
+    return ops.mode(recording=False)
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> contextlib.AbstractContextManager[None]:
     """Inside, the first NaN or inf from an op or a backward pass raises FloatingPointError."""
-    previous = Mode.detect_anomaly
-    Mode.detect_anomaly = True
-    try:
-        yield
-    finally:
-        Mode.detect_anomaly = previous
+    return ops.mode(detect_anomaly=True)
 
 
 def _describe(node: Value) -> str:
