@@ -293,9 +293,9 @@ def _box(node: Value, name: str, adjoint: float, fill: str | None) -> str:
 
 def _message(local: float, adjoint: float) -> float:
     """v̄_j ∂v_j/∂v_i, the same product in the same order as backward()."""
-    # NOTE: as in backward(), a zero adjoint sends 0 even through an infinite local derivative
-    # (IEEE would give 0 · inf = nan).
-    return local * adjoint if adjoint else 0.0
+    # NOTE: as in backward(), a zero adjoint or a zero local derivative sends 0 even when the
+    # other factor is infinite (IEEE would give 0 · inf = nan).
+    return local * adjoint if adjoint and local else 0.0
 
 
 def _local_text(names: Mapping[Value, str], child: Value, k: int, local: float) -> str:

@@ -141,8 +141,11 @@ def _ieee_pow(a: float, b: float) -> float:
 
 def _pow_grads(a: Any, b: Any, out: Any) -> tuple:
     base, exponent = _number(a), _number(b)
-    if exponent == 0 and base == 0:
-        d_base: Any = 0.0  # PyTorch's slope of a^0 at a = 0, where b·a^(b-1) would be 0 · inf
+    if exponent == 0 and (base == 0 or not isinstance(b, ComparesPrimal)):
+        # NOTE: a^0 = 1 has slope 0 at every a, where b·a^(b-1) would be 0 · inf (a = 0 or a
+        # tiny a such as 5e-324) or 0 · nan (a = nan). A Value exponent keeps the product form,
+        # whose derivative with respect to b (a^(b-1) at b = 0) a second pass needs.
+        d_base: Any = 0.0
     elif base == 0 and exponent < 1:
         d_base = math.inf  # NOTE: the slope of a^b at 0 is infinite for 0 < b < 1
     else:

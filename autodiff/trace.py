@@ -179,9 +179,9 @@ def forward_tangents(order: list[Value], seeds: Mapping[Value, float]) -> dict[V
             continue
         total = 0.0
         for parent, local in zip(node.parents, node.local_grads, strict=True):
-            # NOTE: a zero tangent contributes nothing, even through an infinite local derivative
-            # (0 · inf would be nan); Dual skips it the same way.
-            if tangent[parent]:
+            # NOTE: a zero tangent or a zero local derivative contributes nothing, even where the
+            # other factor is infinite (0 · inf would be nan); Dual and backward() skip them too.
+            if tangent[parent] and local:
                 total += local * tangent[parent]
         tangent[node] = total
     return tangent

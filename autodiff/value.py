@@ -426,7 +426,11 @@ def adjoints(
             local_grads = differentiable_grads(node) if create_graph else node.local_grads
             # 3. v̄_i += v̄_j ∂v_j/∂v_i for each parent occurrence (x * x counts twice).
             for parent, local in zip(node.parents, local_grads):
-                parent.grad += local * adjoint
+                # NOTE: a zero local derivative passes nothing on either, as in forward mode:
+                # sqrt(relu(x)) at x = -1 has slope 0, not 0 · inf = nan. A Value (create_graph)
+                # is never skipped: its data may be 0 while its own derivatives are not.
+                if local:
+                    parent.grad += local * adjoint
             if checking:
                 _check_messages(node)
         # 4. The pass is complete: hand back the adjoints, or add them to what was there.
