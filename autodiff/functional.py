@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .dual import Dual, check_running, forward_pass
-from .ops import current_mode, is_real, mode
+from .ops import as_int, current_mode, is_real, mode, to_float
 from .value import Value, adjoints, dot
 
 Argnums = int | tuple[int, ...]
@@ -63,7 +63,9 @@ def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]
     nested = _nested(args)
     # 1. Every number becomes a leaf, so f may call Value methods on any of its arguments;
     #    other objects (data, options) that are not differentiated pass through unchanged.
-    call_args = [Value(x) if is_real(x) else x for x in args]
+    call_args = [
+        Value(to_float(x, f"argument {i}")) if is_real(x) else x for i, x in enumerate(args)
+    ]
     for i in argnums:
         x = args[i]
         if isinstance(x, Value):
@@ -116,13 +118,14 @@ def _result(y: Any, nested: bool) -> Any:
         return y
     if nested:
         return y if isinstance(y, Value) else Value(y)
-    return y.data if isinstance(y, Value) else float(y)
+    return y.data if isinstance(y, Value) else to_float(y, "the output of f")
 
 
 def _argnums(argnums: Any) -> tuple[int, ...]:
-    items = argnums if isinstance(argnums, tuple) else (argnums,)
+    given = argnums if isinstance(argnums, tuple) else (argnums,)
+    items = tuple(as_int(i) for i in given)  # numpy's ints too
     for i in items:
-        if isinstance(i, bool) or not isinstance(i, int):
+        if i is None:
             raise TypeError(f"argnums must be an int or a tuple of ints, not {argnums!r}")
         if i < 0:
             raise ValueError(f"argnums must be non-negative, got {i}")
@@ -152,7 +155,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         output = _single_output("grad", _call(f, call_args))
         derivatives = gradients(output, inputs, create_graph=nested)
         value = _result(output, nested)
-        return value, (derivatives[0] if isinstance(argnums, int) else tuple(derivatives))
+        return value, (tuple(derivatives) if isinstance(argnums, tuple) else derivatives[0])
 
     return value_and_grad_f
 
@@ -325,9 +328,12 @@ def _check_reals_or_values(name: str, what: str, items: Sequence[Any]) -> None:
     for i, x in enumerate(items):
         if not (is_real(x) or isinstance(x, (Value, Dual))):
             raise TypeError(f"{name}: {what}[{i}] must be a real number or a Value, not {_kind(x)}")
+        if is_real(x):
+            to_float(x, f"{name}: {what}[{i}]")
 
 
 def _check_reals(name: str, what: str, items: Sequence[Any]) -> None:
     for i, x in enumerate(items):
         if not is_real(x):
             raise TypeError(f"{name}: {what}[{i}] must be a real number, not {_kind(x)}")
+        to_float(x, f"{name}: {what}[{i}]")

@@ -212,12 +212,12 @@ def _sqrt_grads(x: Any, out: Any) -> tuple:
 
 def _sin(x: float) -> float:
     """sin x;  d/dx = cos x."""
-    return math.sin(x)
+    return math.sin(x) if math.isfinite(x) else math.nan  # IEEE: sin(±inf) is nan, no error
 
 
 def _cos(x: float) -> float:
     """cos x;  d/dx = -sin x."""
-    return math.cos(x)
+    return math.cos(x) if math.isfinite(x) else math.nan
 
 
 def _tanh(x: float) -> float:
@@ -317,6 +317,38 @@ def is_real(x: Any) -> bool:
     return type(x) is float or type(x) is int or isinstance(x, numbers.Real) or is_numpy_bool(x)
 
 
+def to_float(x: Any, name: str) -> float:
+    """A real number as a float; one beyond the largest float (10**400, say) is a ValueError."""
+    try:
+        return float(x)
+    except OverflowError:  # Python's message names neither the argument nor the number
+        raise ValueError(f"{name} does not fit in a float (its size is beyond 1.8e308)") from None
+
+
+def as_int(x: Any) -> int | None:
+    """x as a Python int if it is an integer (numpy's too, through `__index__`), else None.
+
+    A bool is no count or index, and a float is not exact (2.0 is refused)."""
+    if isinstance(x, bool) or is_numpy_bool(x):
+        return None
+    try:
+        return operator.index(x)
+    except TypeError:
+        return None
+
+
+def limit(name: str, value: Any) -> int | None:
+    """A display limit such as `max_nodes`: a positive int, or None for no limit."""
+    if value is None:
+        return None
+    number = as_int(value)
+    if number is None:
+        raise TypeError(f"{name} must be an int or None, not {type(value).__name__}")
+    if number < 1:
+        raise ValueError(f"{name} must be a positive int or None, got {number}")
+    return number
+
+
 def is_numpy_bool(x: Any) -> bool:
     """True for numpy's bool, the one numpy scalar that is not registered as a numbers.Real."""
     # NOTE: no numpy import (the engine needs only the standard library): if numpy was never
@@ -364,7 +396,7 @@ def _function(prim: Primitive) -> Callable[[Any], Any]:
 
     def function(x: Any) -> Any:
         if is_real(x):
-            return prim.value(float(x))
+            return prim.value(to_float(x, f"{prim.name}() argument"))
         apply = getattr(type(x), "_apply", None)
         if apply is None:
             raise TypeError(

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import ops
 from .dual import Dual
-from .ops import DEFAULT_MODE, ComparesPrimal, Mode, Primitive, current_mode, is_real
+from .ops import DEFAULT_MODE, ComparesPrimal, Mode, Primitive, current_mode, is_real, to_float
 
 _serials = itertools.count(1)
 
@@ -60,7 +60,7 @@ class Value(ComparesPrimal):
             raise TypeError(f"Value data must be a real number, not {type(data).__name__}")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, not {type(label).__name__}")
-        self.data = float(data)
+        self.data = to_float(data, "Value data")
         self.grad = 0.0
         self.label = label
         self.serial = next(_serials)
@@ -83,18 +83,23 @@ class Value(ComparesPrimal):
             )
         for parent in parents:
             if not isinstance(parent, Value):
-                raise ValueError(
+                raise TypeError(
                     f"custom op {op!r}: parents must be Values, got {type(parent).__name__}"
                 )
         for local in local_grads:
             if not isinstance(local, Value) and not is_real(local):
-                raise ValueError(
+                raise TypeError(
                     f"custom op {op!r}: local_grads must be numbers or Values, "
                     f"got {type(local).__name__}"
                 )
         given_values = all(isinstance(local, Value) for local in local_grads)
         self.parents = self._inputs = parents
-        self.local_grads = tuple(float(_data(local)) for local in local_grads)
+        self.local_grads = tuple(
+            [
+                to_float(_data(local), f"custom op {op!r}: local_grads[{k}]")
+                for k, local in enumerate(local_grads)
+            ]
+        )
         self._rule = CustomOp(op, local_grads if given_values else None) if parents else None
         _apply_mode(self, current_mode())
 
@@ -187,7 +192,7 @@ class Value(ComparesPrimal):
         """Seed this node's adjoint with `grad`; add v̄_j ∂v_j/∂v_i into every ancestor's `grad`."""
         if not is_real(grad):
             raise TypeError(f"backward grad must be a real number, not {type(grad).__name__}")
-        adjoints(self, float(grad), add_to_grad=True)
+        adjoints(self, to_float(grad, "backward grad"), add_to_grad=True)
 
     def zero_grad(self) -> None:
         """Set `grad` to 0.0 on this node and every ancestor."""
@@ -229,7 +234,7 @@ def _items(op: str, name: str, items: Any) -> tuple:
     if items is None:
         return ()
     if not isinstance(items, Iterable) or isinstance(items, (Value, str)):
-        raise ValueError(
+        raise TypeError(
             f"custom op {op!r}: {name} must be a tuple, not {type(items).__name__}; "
             f"for one item write {name}=(item,)"
         )
@@ -309,7 +314,7 @@ def _apply(prim: Primitive, inputs: tuple) -> Any:
     elif any(issubclass(kind, Value) for kind in types):
         result = _apply_with_constants(prim, inputs, types)
     else:
-        return prim.value(*map(_real, inputs))
+        return prim.value(*[_real(prim, x) for x in inputs])
     if result is NotImplemented:
         bad = next(x for x in inputs if not isinstance(x, (Value, Dual)) and not is_real(x))
         raise TypeError(f"{prim.name}: unsupported operand type {type(bad).__name__}")
@@ -322,7 +327,12 @@ def _apply_with_constants(prim: Primitive, inputs: tuple, types: set | None = No
     if not types <= _VALUES_AND_FLOATS:  # ints, numpy scalars, ... become floats; others refused
         if not all(isinstance(x, Value) or is_real(x) for x in inputs):
             return NotImplemented
-        inputs = tuple([x if isinstance(x, Value) else float(x) for x in inputs])
+        inputs = tuple(
+            [
+                x if isinstance(x, Value) else to_float(x, f"{prim.name}: constant operand")
+                for x in inputs
+            ]
+        )
     # 1. Primal values of the inputs; numbers (all floats by now) are constants, not parents.
     is_parent = [type(x) is not float for x in inputs]
     args = [x.data if keep else x for x, keep in zip(inputs, is_parent)]
@@ -361,10 +371,10 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - the package's own sum, us
     return _apply(ops.SUM, values) if values else 0.0
 
 
-def _real(x: Any) -> float:
+def _real(prim: Primitive, x: Any) -> float:
     if not is_real(x):
-        raise TypeError(f"expected a real number, not {type(x).__name__}")
-    return float(x)
+        raise TypeError(f"{prim.name}: expected a real number, not {type(x).__name__}")
+    return to_float(x, f"{prim.name}: operand")
 
 
 # --- walking the graph -------------------------------------------------------------------

@@ -81,16 +81,26 @@ def test_division_by_zero(divide):
     [
         ((Value(1.0),), (), "1 parents but 0 local_grads"),
         ((Value(1.0),), (1.0, 2.0), "1 parents but 2 local_grads"),
+        (None, (1.0,), "0 parents but 1 local_grads"),
+    ],
+)
+def test_custom_primitive_with_a_wrong_count_is_a_value_error(parents, local_grads, error):
+    with pytest.raises(ValueError, match=error):
+        Value(0.5, parents=parents, local_grads=local_grads, op="erf")
+
+
+@pytest.mark.parametrize(
+    ("parents", "local_grads", "error"),
+    [
         ((1.0,), (1.0,), "parents must be Values"),
         ((Value(1.0),), ("x",), "local_grads must be numbers or Values"),
-        (None, (1.0,), "0 parents but 1 local_grads"),
         (Value(1.0), (1.0,), r"parents must be a tuple, not Value; .* parents=\(item,\)"),
         ((Value(1.0),), 1.0, "local_grads must be a tuple, not float"),
         ((Value(1.0),), "1", "local_grads must be a tuple, not str"),
     ],
 )
-def test_malformed_custom_primitive(parents, local_grads, error):
-    with pytest.raises(ValueError, match=error):
+def test_custom_primitive_with_a_wrong_type_is_a_type_error(parents, local_grads, error):
+    with pytest.raises(TypeError, match=error):
         Value(0.5, parents=parents, local_grads=local_grads, op="erf")
 
 
