@@ -62,9 +62,12 @@ class Module:
                 raise ValueError(f"state is for {key}={found!r}, this model has {key}={size!r}")
         parameters = self.parameters()
         values = state["parameters"]
-        if not isinstance(values, (list, tuple)) or len(values) != len(parameters):
-            count = len(values) if isinstance(values, (list, tuple)) else type(values).__name__
-            raise ValueError(f"state has {count} parameters, this model has {len(parameters)}")
+        if not isinstance(values, (list, tuple)):
+            raise TypeError(f"state parameters must be a list, not {type(values).__name__}")
+        if len(values) != len(parameters):
+            raise ValueError(
+                f"state has {len(values)} parameters, this model has {len(parameters)}"
+            )
         # Every value is checked and converted before any parameter changes: all or nothing.
         numbers = []
         for index, number in enumerate(values):

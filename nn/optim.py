@@ -86,7 +86,9 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params)
         self.lr = rate("lr", lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"betas must be a pair (beta1, beta2), not {type(betas).__name__}")
+        if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (rate("beta1", betas[0], 1.0), rate("beta2", betas[1], 1.0))
         # NOTE: eps > 0, so the update never divides 0 by 0 (a parameter whose grads were all 0).

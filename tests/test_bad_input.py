@@ -10,6 +10,7 @@ import pytest
 
 import autodiff
 import nn
+import nn.curvature
 import nn.textbook
 from autodiff import Dual, Value
 
@@ -394,3 +395,20 @@ def test_bidi_overrides_in_labels_are_escaped_in_text_html_and_latex(code):
     latex = table.to_latex()
     assert char not in latex and f"safe\\textbackslash{{}}u{code:04x}evil" in latex
     assert char not in autodiff.draw_dot(x * 2).source
+
+
+def test_nn_containers_of_the_wrong_type_are_type_errors_and_of_the_wrong_size_value_errors():
+    model = nn.MLP(1, [1], seed=0)
+    with pytest.raises(TypeError, match="betas must be a pair"):
+        nn.Adam(model.parameters(), betas=0.9)
+    with pytest.raises(ValueError, match="betas must be a pair"):
+        nn.Adam(model.parameters(), betas=(0.9, 0.99, 0.999))
+    state = model.state_dict()
+    with pytest.raises(TypeError, match="state parameters must be a list"):
+        model.load_state_dict({**state, "parameters": 1.0})
+    with pytest.raises(ValueError, match="state has 1 parameters, this model has 2"):
+        model.load_state_dict({**state, "parameters": [1.0]})
+    with pytest.raises(TypeError, match="inputs must be a list or tuple"):
+        nn.curvature.exact_hessian(model, 1.0, [1.0])
+    with pytest.raises(TypeError, match="targets must be a list or tuple"):
+        nn.curvature.exact_hessian(model, [[1.0]], 1.0)
