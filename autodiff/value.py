@@ -172,6 +172,12 @@ class Value(ComparesPrimal):
     def __rpow__(self, other: Any) -> Value:
         return _binary(ops.POW, other, self)
 
+    def __mod__(self, other: Any) -> Value:
+        return _binary(ops.MOD, self, other)
+
+    def __rmod__(self, other: Any) -> Value:
+        return _binary(ops.MOD, other, self)
+
     def __neg__(self) -> Value:
         return _unary(ops.NEG, self)
 
