@@ -113,8 +113,10 @@ class Value(ComparesPrimal):
             return rule.name
         if rule in ops.NARY:
             return rule.name
-        # A constant is shown in place; the Value operands are left blank: "{0} + {1}" -> "+ 2".
-        shown = ["" if isinstance(x, Value) else format_number(x) for x in self._inputs]
+        # A constant is shown in place; the Value operands are left blank: "{0} + {1}" -> "+ 2",
+        # or marked in a function's argument list: "maximum({0}, {1})" -> "maximum(·, 0)".
+        blank = "·" if rule.notation.endswith(")") else ""
+        shown = [blank if isinstance(x, Value) else format_number(x) for x in self._inputs]
         return " ".join(rule.notation.format(*shown).split())
 
     def __repr__(self) -> str:

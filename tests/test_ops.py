@@ -506,7 +506,7 @@ def test_maximum_and_minimum_pass_the_adjoint_to_the_chosen_input():
 def test_maximum_and_minimum_take_numbers_values_and_duals():
     assert autodiff.maximum(1, 2.5) == 2.5 and isinstance(autodiff.maximum(3, 2), float)
     node = autodiff.maximum(Value(1.0), 0)
-    assert isinstance(node, Value) and node.data == 1.0 and node.op == "maximum(, 0)"
+    assert isinstance(node, Value) and node.data == 1.0 and node.op == "maximum(·, 0)"
     dual = autodiff.minimum(0.5, Dual(0.2, 1.0))
     assert (dual.primal, dual.tangent) == (0.2, 1.0)
     mixed = autodiff.maximum(Value(3.0), Dual(2.0, 1.0))
