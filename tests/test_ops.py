@@ -180,6 +180,21 @@ def test_second_derivatives_match_central_differences_of_the_first(name, point):
             )
 
 
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_forward_over_reverse_gives_the_second_derivatives_of_reverse_over_reverse(name, point):
+    # hvp runs the rule on Duals whose parts are Values; hessian runs it on Values twice.
+    prim = ops.PRIMITIVES[name]
+
+    def f(*xs):
+        return Value._apply(prim, xs)
+
+    hessian = autodiff.hessian(f)(*point)
+    for k in range(len(point)):
+        direction = [1.0 if i == k else 0.0 for i in range(len(point))]
+        column = autodiff.hvp(f, list(point), direction)
+        assert column == pytest.approx([row[k] for row in hessian], rel=1e-12, abs=1e-12), k
+
+
 @pytest.mark.parametrize("prim", ops.FUNCTIONS, ids=lambda prim: prim.name)
 def test_function_is_method_and_module_function(prim):
     x = POINTS[prim.name][-1][0]
