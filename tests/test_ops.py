@@ -1,6 +1,7 @@
 """Every primitive in the rule table: its value against `math`, its local derivatives against
 central finite differences, and the same rule seen through Value, Dual and the module functions."""
 
+import itertools
 import math
 
 import pytest
@@ -549,3 +550,17 @@ def test_modulo_follows_python_floats(a, b):
     assert (Value(a) % b).op == f"% {b!r}".replace(".0", "")
     dual = Dual(a, 1.0) % Dual(b, 1.0)
     assert (dual.primal, dual.tangent) == (a % b, 1.0 - (a // b))
+
+
+@pytest.mark.parametrize("prim", [*ops.FUNCTIONS, *ops.BINARY], ids=lambda prim: prim.name)
+def test_no_finite_input_raises_overflow_error(prim):
+    # Outside its domain a function raises ValueError (tested above); nowhere OverflowError.
+    extremes = [-1e308, -1000.0, -1.0, -5e-324, 0.5, 1000.0, 1e308]
+    arity = 1 if prim in ops.FUNCTIONS else 2
+    for point in itertools.product(extremes, repeat=arity):
+        inputs = [Value(x) for x in point]
+        try:
+            Value._apply(prim, tuple(inputs)).backward()
+            Dual._apply(prim, (Dual(point[0], 1.0), *point[1:]))
+        except (ValueError, ZeroDivisionError):
+            continue
