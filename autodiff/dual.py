@@ -147,6 +147,12 @@ class Dual(ComparesPrimal):
     def __rpow__(self, other: Any) -> Dual:
         return self._apply(ops.POW, (other, self))
 
+    def __mod__(self, other: Any) -> Dual:
+        return self._apply(ops.MOD, (self, other))
+
+    def __rmod__(self, other: Any) -> Dual:
+        return self._apply(ops.MOD, (other, self))
+
     def __neg__(self) -> Dual:
         return self._apply(ops.NEG, (self,))
 

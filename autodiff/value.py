@@ -115,8 +115,10 @@ class Value(ComparesPrimal):
             return rule.name
         if rule in ops.NARY:
             return rule.name
-        # A constant is shown in place; the Value operands are left blank: "{0} + {1}" -> "+ 2".
-        shown = ["" if isinstance(x, Value) else format_number(x) for x in self._inputs]
+        # A constant is shown in place; the Value operands are left blank: "{0} + {1}" -> "+ 2",
+        # or marked in a function's argument list: "maximum({0}, {1})" -> "maximum(·, 0)".
+        blank = "·" if rule.notation.endswith(")") else ""
+        shown = [blank if isinstance(x, Value) else format_number(x) for x in self._inputs]
         return " ".join(rule.notation.format(*shown).split())
 
     def __repr__(self) -> str:
@@ -173,6 +175,12 @@ class Value(ComparesPrimal):
 
     def __rpow__(self, other: Any) -> Value:
         return _binary(ops.POW, other, self)
+
+    def __mod__(self, other: Any) -> Value:
+        return _binary(ops.MOD, self, other)
+
+    def __rmod__(self, other: Any) -> Value:
+        return _binary(ops.MOD, other, self)
 
     def __neg__(self) -> Value:
         return _unary(ops.NEG, self)
@@ -290,14 +298,43 @@ def _unary(prim: Primitive, x: Value) -> Value:
 
 
 def _binary(prim: Primitive, left: Any, right: Any) -> Value:
-    """The node for prim(left, right), with a fast path when both are Values."""
-    if type(left) is not Value or type(right) is not Value:
-        return _apply_with_constants(prim, (left, right))  # or NotImplemented
-    a = left.data
-    b = right.data
-    data = prim.value(a, b)
-    inputs = (left, right)
-    return _node(data, prim, inputs, prim.local_grads(a, b, data), inputs)
+    """The node for prim(left, right): fast paths for Value with Value, int or float operands."""
+    # NOTE: exact types are the cheapest test, so that a constant operand costs about what a
+    # Value operand does. Subclasses, bools, numpy scalars, ints too large for a float and wrong
+    # types take the general path, which converts, explains or refuses them.
+    if type(left) is Value:
+        kind = type(right)
+        if kind is Value:
+            a = left.data
+            b = right.data
+            data = prim.value(a, b)
+            inputs = (left, right)
+            return _node(data, prim, inputs, prim.local_grads(a, b, data), inputs)
+        if kind is int:
+            try:
+                right = float(right)
+                kind = float
+            except OverflowError:
+                pass  # too large for a float: the general path says so
+        if kind is float:  # a constant, not a parent: kept in `_inputs` for the op ("+ 2")
+            a = left.data
+            data = prim.value(a, right)
+            local, _ = prim.local_grads(a, right, data)
+            return _node(data, prim, (left,), (local,), (left, right))
+    elif type(right) is Value:
+        kind = type(left)
+        if kind is int:
+            try:
+                left = float(left)
+                kind = float
+            except OverflowError:
+                pass  # too large for a float: the general path says so
+        if kind is float:
+            b = right.data
+            data = prim.value(left, b)
+            _, local = prim.local_grads(left, b, data)
+            return _node(data, prim, (right,), (local,), (left, right))
+    return _apply_with_constants(prim, (left, right))  # or NotImplemented
 
 
 def _apply(prim: Primitive, inputs: tuple) -> Any:
