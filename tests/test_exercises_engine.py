@@ -234,6 +234,16 @@ def test_the_doubling_case_stops_on_its_budget_and_names_the_growth():
     assert row.status == "SLOW" and "exponential" in row.hint and "×" in row.hint
 
 
+def test_one_pause_of_a_busy_machine_is_not_taken_for_exponential_growth():
+    class PausesOnce(Good):
+        def backward(self):
+            if len(self.order()) == 4:  # only the doubling graph of depth 3 has 4 nodes
+                time.sleep(0.3)  # longer than one level may take (3 s / 12)
+            super().backward()
+
+    assert rows(check_engine(PausesOnce))[DOUBLING].status == "ok"
+
+
 def test_missing_tanh_is_skipped_not_failed():
     report = check_engine(NoTanh)
     assert report

@@ -378,7 +378,10 @@ def _grade_doubling(cls: type, time_limit: float) -> CaseResult:
             if not _agrees(2.0**depth, grad):
                 return times, depth, 2.0**depth, grad
             # A correct engine takes microseconds for these 41 nodes; stop long before 2^40 steps.
-            if times[-1] > time_limit / 12 or sum(times) > time_limit:
+            # Two slow levels in a row, so that one pause of a busy machine does not stop it.
+            slow = time_limit / 12
+            growing = times[-1] > slow and times[-2:][0] > slow / 4
+            if growing or sum(times) > time_limit:
                 break
         return times, 0, 0.0, 0.0
 
