@@ -5,6 +5,7 @@ mistake, planted in a class of its own, is caught by the case made for it with t
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import pytest
@@ -264,6 +265,8 @@ def test_a_runaway_loop_is_stopped_and_reported():
     report = check_engine(Hangs, time_limit=0.1)
     assert {row.status for row in report.results} == {"SLOW"}
     assert "did not finish in 0.1 s" in str(report)
+    time.sleep(0.2)
+    assert not [t for t in threading.enumerate() if t.name == "check_engine"]  # all stopped
 
 
 def test_a_wrong_forward_value_names_f_data():

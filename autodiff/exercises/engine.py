@@ -267,10 +267,12 @@ def _run_guarded(work: Callable[[], Any], time_limit: float) -> _Outcome:
     finally:
         threading.stack_size(old_size)
     worker.join(time_limit)
-    if worker.is_alive():
+    outcome.timed_out = worker.is_alive()
+    for _ in range(10):  # NOTE: a stop that lands in a weakref callback is ignored: send it again
+        if not worker.is_alive():
+            break
         _interrupt(worker)
-        worker.join(1.0)
-        outcome.timed_out = True
+        worker.join(0.1)
     return outcome
 
 
