@@ -7,6 +7,7 @@ thread with a time limit, so a stub, a RecursionError or a runaway loop is a row
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import threading
@@ -252,12 +253,15 @@ class _Outcome:
 def _run_guarded(work: Callable[[], Any], time_limit: float) -> _Outcome:
     """Run `work` in a thread with a large stack; stop it after `time_limit` seconds."""
     outcome = _Outcome()
+    done = threading.Event()  # set once `work` has returned or raised
 
     def target() -> None:
         try:
             outcome.result = work()
         except BaseException as error:  # every failure of student code becomes a row
             outcome.error = error
+        finally:
+            done.set()
 
     old_size = threading.stack_size()
     threading.stack_size(THREAD_STACK)
@@ -266,13 +270,15 @@ def _run_guarded(work: Callable[[], Any], time_limit: float) -> _Outcome:
         worker.start()
     finally:
         threading.stack_size(old_size)
-    worker.join(time_limit)
-    outcome.timed_out = worker.is_alive()
-    for _ in range(10):  # NOTE: a stop that lands in a weakref callback is ignored: send it again
-        if not worker.is_alive():
+    outcome.timed_out = not done.wait(time_limit)
+    # NOTE: a stop that lands in a weakref callback of the student's code is ignored: send it
+    # again while `work` is still running, but never after, when the thread is cleaning up.
+    for _ in range(10):
+        if done.is_set():
             break
         _interrupt(worker)
-        worker.join(0.1)
+        done.wait(0.1)
+    worker.join(0.1)
     return outcome
 
 
@@ -318,14 +324,21 @@ def _agrees(expected: float, yours: float) -> bool:
     return math.isclose(expected, yours, rel_tol=1e-9, abs_tol=1e-12)
 
 
+@functools.cache
+def _expected(case: Case) -> tuple[float, dict[str, float]]:
+    """The engine's f.data and input adjoints for `case`: the one source of the right answers."""
+    output, inputs = case.build(Value)
+    for _ in range(case.passes):
+        output.backward()
+    return output.data, {name: x.grad for name, x in inputs.items()}
+
+
 def _grade(case: Case, cls: type, time_limit: float) -> CaseResult:
     """Build the case with the engine (the expected numbers) and with `cls`, and compare."""
     missing = [name for name in case.needs if not callable(getattr(cls, name, None))]
     if missing:
         return CaseResult(case.name, "skipped", hint=f"{cls.__name__} has no {missing[0]}()")
-    expected_output, expected_inputs = case.build(Value)
-    for _ in range(case.passes):
-        expected_output.backward()
+    expected_value, expected_grads = _expected(case)
 
     def student() -> tuple[float, dict[str, float]]:
         output, inputs = case.build(cls)
@@ -338,13 +351,13 @@ def _grade(case: Case, cls: type, time_limit: float) -> CaseResult:
     if outcome.error is not None or outcome.timed_out:
         return _error_row(case.name, outcome, time_limit, case.hint)
     value, grads = outcome.result
-    if not _agrees(expected_output.data, value):
+    if not _agrees(expected_value, value):
         hint = "the forward pass: f.data is wrong, so check what + and * compute"
-        return CaseResult(case.name, "WRONG", "f.data", expected_output.data, value, hint)
-    for name, leaf in expected_inputs.items():
-        if not _agrees(leaf.grad, grads[name]):
-            hint = _twice_hint(leaf.grad, grads[name]) if case.passes == 2 else case.hint
-            return CaseResult(case.name, "WRONG", f"{name}.grad", leaf.grad, grads[name], hint)
+        return CaseResult(case.name, "WRONG", "f.data", expected_value, value, hint)
+    for name, expected in expected_grads.items():
+        if not _agrees(expected, grads[name]):
+            hint = _twice_hint(expected, grads[name]) if case.passes == 2 else case.hint
+            return CaseResult(case.name, "WRONG", f"{name}.grad", expected, grads[name], hint)
     return CaseResult(case.name, "ok")
 
 
