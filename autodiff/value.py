@@ -194,6 +194,25 @@ class Value(ComparesPrimal):
     def primal_value(self) -> float:
         return self.data
 
+    # --- micrograd's names, so code written for its lecture runs on these nodes -------------
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """micrograd's name for `parents` (here an ordered tuple; micrograd keeps a set)."""
+        return self.parents
+
+    @property
+    def _op(self) -> str:
+        """micrograd's name for `op`."""
+        return self.op
+
+    def _backward(self) -> None:
+        """One step of the reverse pass at this node: parent.grad += grad · ∂self/∂parent (8.69)."""
+        if self.grad == 0.0:  # as in backward(): a zero adjoint passes nothing on
+            return
+        for parent, local in zip(self.parents, self.local_grads):
+            parent.grad += local * self.grad
+
     # --- the reverse pass ------------------------------------------------------------------
 
     def backward(self, grad: float = 1.0) -> None:
