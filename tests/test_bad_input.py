@@ -192,6 +192,10 @@ def test_a_number_beyond_a_float_is_a_value_error_naming_it_in_the_engine(huge):
         autodiff.sum([1.0, huge])
     with too_large("exp() argument"):
         autodiff.exp(huge)
+    with too_large("maximum() argument b"):
+        autodiff.maximum(1.0, huge)
+    with too_large("%: constant operand"):
+        x % huge
     with too_large("Dual primal"):
         Dual(huge)
     with too_large("op '*': constant operand"):

@@ -89,15 +89,21 @@ UNARY_STEPS = {
     "tanh": autodiff.tanh,
     "sigmoid": autodiff.sigmoid,
     "exp": autodiff.exp,
+    "sign": autodiff.sign,
 }
 BINARY_STEPS = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
+    "maximum": autodiff.maximum,
+    "minimum": autodiff.minimum,
 }
 #: The steps whose zero local derivatives are constants of the rule (not Values under
 #: create_graph), so a second-order pass skips them too.
-CONSTANT_ZEROS = {"relu", "abs", "sqrt_of_relu", "sqrt_of_abs", "neg", "power_0", "twice", "add"}
+CONSTANT_ZEROS = {
+    *("relu", "abs", "sqrt_of_relu", "sqrt_of_abs", "neg", "power_0", "twice", "sign"),
+    *("add", "maximum", "minimum"),
+}
 POINTS = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, INF, -INF, NAN]
 
 step = st.one_of(
