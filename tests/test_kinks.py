@@ -32,6 +32,15 @@ def test_sqrt_of_relu_has_slope_0_where_relu_is_flat(x):
     assert slope.data == 0.0
 
 
+def test_micrograds_backward_steps_skip_a_zero_local_derivative_too():
+    x = Value(-1.0)
+    y = sqrt_of_relu(x)
+    y.grad = 1.0
+    for node in reversed(autodiff.value.ancestors(y)):  # the lecture's loop over _backward()
+        node._backward()
+    assert x.grad == 0.0
+
+
 def test_a_zero_local_derivative_stops_an_infinite_adjoint_in_every_pass():
     x = Value(-2.0, label="x")
     y = autodiff.relu(x) * 1e300
