@@ -9,20 +9,53 @@ are Values, which makes the derivatives themselves differentiable.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 import operator
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
 
 class Mode:
-    """Engine-wide switches set by `no_grad()` and `detect_anomaly()` (not thread-local)."""
+    """The switches of one thread or asyncio task: `no_grad()`, `detect_anomaly()`, and whether a
+    reverse-mode transform is running the user's function (then inner transforms build graphs)."""
 
-    recording = True
-    detect_anomaly = False
+    __slots__ = ("recording", "detect_anomaly", "in_transform")
+
+    def __init__(
+        self, recording: bool = True, detect_anomaly: bool = False, in_transform: bool = False
+    ) -> None:
+        self.recording = recording
+        self.detect_anomaly = detect_anomaly
+        self.in_transform = in_transform
+
+
+#: The switches where nothing was entered. Operations check `current_mode() is DEFAULT_MODE`
+#: first: one identity test, cheaper than reading the two switches.
+DEFAULT_MODE = Mode()
+# NOTE: a context variable, as `decimal.localcontext` uses: each thread starts from the default
+# and each asyncio task from a copy of its creator's, so a `with no_grad():` in one thread or
+# task never changes what another records, and leaving it restores exactly what was there.
+_mode: contextvars.ContextVar[Mode] = contextvars.ContextVar("tracegrad_mode", default=DEFAULT_MODE)
+current_mode = _mode.get
+
+
+@contextlib.contextmanager
+def mode(**switches: bool) -> Iterator[None]:
+    """Inside, the current thread's or task's switches are changed as given; restored on exit."""
+    now = current_mode()
+    changed = Mode(now.recording, now.detect_anomaly, now.in_transform)
+    for name, value in switches.items():
+        setattr(changed, name, value)
+    token = _mode.set(changed)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
 
 
 class Primitive:
@@ -108,8 +141,11 @@ def _ieee_pow(a: float, b: float) -> float:
 
 def _pow_grads(a: Any, b: Any, out: Any) -> tuple:
     base, exponent = _number(a), _number(b)
-    if exponent == 0 and base == 0:
-        d_base: Any = 0.0  # PyTorch's slope of a^0 at a = 0, where b·a^(b-1) would be 0 · inf
+    if exponent == 0 and (base == 0 or not isinstance(b, ComparesPrimal)):
+        # NOTE: a^0 = 1 has slope 0 at every a, where b·a^(b-1) would be 0 · inf (a = 0 or a
+        # tiny a such as 5e-324) or 0 · nan (a = nan). A Value exponent keeps the product form,
+        # whose derivative with respect to b (a^(b-1) at b = 0) a second pass needs.
+        d_base: Any = 0.0
     elif base == 0 and exponent < 1:
         d_base = math.inf  # NOTE: the slope of a^b at 0 is infinite for 0 < b < 1
     else:
@@ -176,12 +212,12 @@ def _sqrt_grads(x: Any, out: Any) -> tuple:
 
 def _sin(x: float) -> float:
     """sin x;  d/dx = cos x."""
-    return math.sin(x)
+    return math.sin(x) if math.isfinite(x) else math.nan  # IEEE: sin(±inf) is nan, no error
 
 
 def _cos(x: float) -> float:
     """cos x;  d/dx = -sin x."""
-    return math.cos(x)
+    return math.cos(x) if math.isfinite(x) else math.nan
 
 
 def _tanh(x: float) -> float:
@@ -473,6 +509,38 @@ def is_real(x: Any) -> bool:
     return type(x) is float or type(x) is int or isinstance(x, numbers.Real) or is_numpy_bool(x)
 
 
+def to_float(x: Any, name: str) -> float:
+    """A real number as a float; one beyond the largest float (10**400, say) is a ValueError."""
+    try:
+        return float(x)
+    except OverflowError:  # Python's message names neither the argument nor the number
+        raise ValueError(f"{name} does not fit in a float (its size is beyond 1.8e308)") from None
+
+
+def as_int(x: Any) -> int | None:
+    """x as a Python int if it is an integer (numpy's too, through `__index__`), else None.
+
+    A bool is no count or index, and a float is not exact (2.0 is refused)."""
+    if isinstance(x, bool) or is_numpy_bool(x):
+        return None
+    try:
+        return operator.index(x)
+    except TypeError:
+        return None
+
+
+def limit(name: str, value: Any) -> int | None:
+    """A display limit such as `max_nodes`: a positive int, or None for no limit."""
+    if value is None:
+        return None
+    number = as_int(value)
+    if number is None:
+        raise TypeError(f"{name} must be an int or None, not {type(value).__name__}")
+    if number < 1:
+        raise ValueError(f"{name} must be a positive int or None, got {number}")
+    return number
+
+
 def is_numpy_bool(x: Any) -> bool:
     """True for numpy's bool, the one numpy scalar that is not registered as a numbers.Real."""
     # NOTE: no numpy import (the engine needs only the standard library): if numpy was never
@@ -520,7 +588,7 @@ def _function(prim: Primitive) -> Callable[[Any], Any]:
 
     def function(x: Any) -> Any:
         if is_real(x):
-            return prim.value(float(x))
+            return prim.value(to_float(x, f"{prim.name}() argument"))
         apply = getattr(type(x), "_apply", None)
         if apply is None:
             raise TypeError(
