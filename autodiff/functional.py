@@ -3,7 +3,8 @@
 Each transform calls the user's `f` with Values (reverse mode, Bishop 8.2.2) or with Duals
 (forward mode, 8.2.1) and reads the derivatives off one pass per row or column. When the
 arguments are Values already, or another transform is running `f`, the derivatives are returned
-as Values built with `create_graph=True`, so transforms nest: `grad(grad(f))` is f''.
+as Values built with `create_graph=True`, so transforms nest: `grad(grad(f))` is f''. Handed
+Duals, a reverse transform carries their tangents through its recorded graph: `jvp(grad(f))`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ Argnums = int | tuple[int, ...]
 
 
 def gradients(output: Any, inputs: Sequence[Value], create_graph: bool = False) -> list:
-    """[∂output/∂x for x in inputs] by one reverse pass; 0.0 where unreached; no `.grad` touched."""
+    """[∂output/∂x for x in inputs] by one reverse pass; 0.0 where unreached; no `.grad` touched.
+
+    An output built from a jvp's Duals is differentiated part by part and gives Duals."""
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"gradients: inputs must be a list or tuple of Values, not {_kind(inputs)}")
     for i, x in enumerate(inputs):
@@ -404,7 +407,8 @@ class _Replay:
     Handed Duals of an enclosing jvp, a reverse-mode transform runs f on fresh leaves at the
     primal numbers and builds its derivatives as a graph (create_graph). Calling this object
     then carries the Duals' tangents forward through that graph, through f and the reverse pass
-    alike, in creation order: one forward-mode pass, no new graph.
+    alike, in creation order: one forward-mode pass, which makes no nodes when the Duals hold
+    numbers.
     """
 
     def __init__(self, at: dict[Value, Any], keep_nodes: bool) -> None:

@@ -246,3 +246,21 @@ def test_the_two_forms_weight_each_outer_product_differently():
 def test_outer_product_names_the_losses_it_knows():
     with pytest.raises(ValueError, match=r"nn.sse \(8.40\) or.*not 'hinge'"):
         outer_product_hessian(MLP(2, [1], seed=0), X, loss=hinge)
+
+
+# --- the diagonal approximation ----------------------------------------------------------------
+
+
+def test_diagonal_approximation_leaves_out_most_of_notebook_4s_hessian():
+    # Notebook 04's regression network (1 input, 4 tanh units, 12 points of sin πx), untrained:
+    # 73% of ‖H‖²_F sits off the diagonal, so diag(H) is 85% off in the Frobenius norm.
+    xs = [[-1 + 2 * n / 11] for n in range(12)]
+    ts = [math.sin(math.pi * x) for (x,) in xs]
+    h = exact_hessian(MLP(1, [4, 1], activation="tanh", seed=1), xs, ts)
+    diagonal = [[e if i == j else 0.0 for j, e in enumerate(row)] for i, row in enumerate(h)]
+    assert difference(diagonal, h) == pytest.approx(0.8544529188, rel=1e-9)  # ‖H - diag H‖/‖H‖
+    assert difference(diagonal, h) ** 2 == pytest.approx(0.7300897905, rel=1e-9)  # the share
+    # and for a linear model whose inputs are orthogonal over the data, H is diagonal itself
+    orthogonal = [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]
+    h_linear = exact_hessian(MLP(2, [1], seed=0), orthogonal, T)
+    assert all(h_linear[i][j] == 0.0 for i in range(3) for j in range(3) if i != j)
