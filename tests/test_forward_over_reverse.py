@@ -155,6 +155,15 @@ def test_every_hvp_route_is_the_hessian_times_the_vector(f, xs, mode):
         assert close(got, expected, rel=1e-11)
 
 
+@pytest.mark.parametrize("mode", HVP_MODES)
+def test_every_hvp_route_nests_under_grad_and_under_jvp(mode):
+    def curvature(x):  # f''(x) by the route
+        return hvp(sin_cubed, [x], [1.0], mode=mode)[0]
+
+    assert close(grad(curvature)(0.7), third_derivative(0.7), rel=1e-12)
+    assert close(derivative(curvature)(0.7), third_derivative(0.7), rel=1e-12)
+
+
 def test_hvp_refuses_an_unknown_mode():
     with pytest.raises(ValueError, match="mode must be one of 'reverse-over-reverse'"):
         hvp(bishop, [1.0, 2.0], [1.0, 0.0], mode="forward")
@@ -186,11 +195,17 @@ def test_forward_over_reverse_through_a_closure_agrees_with_reverse_over_reverse
             grad(lambda *y: autodiff.sum(build(program, [c * y[0], *y[1:]])), (0, 1, 2))(*xs)
         )
 
-    _, forward = jvp(gradient_at, [c], [1.0])
-    reverse = [row[0] for row in jacobian(gradient_at)(c)]
-    scale = max(1.0, *map(abs, reverse))
-    for a, b in zip(forward, reverse, strict=True):
-        assert abs(a - b) <= 1e-12 * scale
+    def gradient_at_itself(c):  # the closure c is also the argument y0: one pass, both ways
+        return list(
+            grad(lambda *y: autodiff.sum(build(program, [c * y[0], *y[1:]])), (0, 1, 2))(c, *xs[1:])
+        )
+
+    for g in (gradient_at, gradient_at_itself):
+        _, forward = jvp(g, [c], [1.0])
+        reverse = [row[0] for row in jacobian(g)(c)]
+        scale = max(1.0, *map(abs, reverse))
+        for a, b in zip(forward, reverse, strict=True):
+            assert abs(a - b) <= 1e-12 * scale
 
 
 def chain(*xs):
