@@ -16,6 +16,7 @@ from typing import Any
 
 from .dual import Dual, check_running, forward_pass
 from .ops import Mode, is_real
+from .trace import forward_tangents
 from .value import CustomOp, Value, adjoints, ancestors, dot
 
 Argnums = int | tuple[int, ...]
@@ -429,34 +430,14 @@ class _Replay:
         order = ancestors(*nodes) if nodes else []
         if self.sweep_tag is None:
             return self._recompute(order, results)
-        tangents = self._sweep(order)
-        return [
-            Dual(y.data, tangents[y], self.sweep_tag) if y in tangents else _data(y)
-            for y in results
-        ]
-
-    def _sweep(self, order: list[Value]) -> dict[Value, Any]:
-        """v̇ = Σ_k ∂v/∂u_k u̇_k (8.57) with the recorded local derivatives, for every node that
-        depends on a Dual argument; the primals are the recorded data."""
-        tangents = {leaf: x.tangent for leaf, x in self.at.items() if isinstance(x, Dual)}
-        for node in order:
-            if node in tangents:
-                continue
-            tangent, moved = 0.0, False
-            for parent, local in zip(node.parents, node.local_grads):
-                parent_tangent = tangents.get(parent)
-                if parent_tangent is not None:
-                    moved = True
-                    # NOTE: a zero factor adds nothing, even 0 · inf, as in Dual arithmetic.
-                    if parent_tangent and local:
-                        tangent += local * parent_tangent
-            if moved:
-                tangents[node] = tangent
-                if Mode.detect_anomaly and is_real(tangent) and not math.isfinite(tangent):
-                    raise FloatingPointError(
-                        f"op {node.op!r} (forward mode over reverse) produced tangent {tangent!r}"
-                    )
-        return tangents
+        # The primals are the recorded data; the tangents come from the recorded local
+        # derivatives, v̇ = Σ_k ∂v/∂u_k u̇_k (8.57), as in the trace's tangent column.
+        seeds = {leaf: x.tangent for leaf, x in self.at.items() if isinstance(x, Dual)}
+        tangents = forward_tangents(order, seeds)
+        if Mode.detect_anomaly:
+            _check_tangents(order, tangents)
+        tag = self.sweep_tag
+        return [Dual(y.data, tangents[y], tag) if isinstance(y, Value) else y for y in results]
 
     def _recompute(self, order: list[Value], results: list) -> list:
         """Every node that depends on the arguments recomputed by its rule on the replayed
@@ -481,8 +462,14 @@ class _Replay:
         return [replayed[y] if isinstance(y, Value) else y for y in results]
 
 
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Value) else x
+def _check_tangents(order: list[Value], tangents: dict[Value, Any]) -> None:
+    """detect_anomaly for forward over reverse: the first node given a non-finite tangent."""
+    for node in order:
+        tangent = tangents[node]
+        if is_real(tangent) and not math.isfinite(tangent):
+            raise FloatingPointError(
+                f"op {node.op!r} (forward mode over reverse) produced tangent {tangent!r}"
+            )
 
 
 def _holds_value(x: Any) -> bool:
