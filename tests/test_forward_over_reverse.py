@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_functional import bishop, build, close, mixed, programs, rosenbrock
+from test_ops import CASES
 
 import autodiff
-from autodiff import Dual, Value, grad, gradients, hessian, hvp, jacobian, jvp, vjp
+from autodiff import Dual, Value, grad, gradients, hessian, hvp, jacobian, jvp, ops, vjp
 from autodiff.functional import HVP_MODES
 
 POINTS = [(bishop, (0.7, 1.3)), (rosenbrock, (0.5, -0.4, 1.2)), (mixed, (0.2, 0.9, -0.6))]
@@ -162,6 +163,27 @@ def test_every_hvp_route_nests_under_grad_and_under_jvp(mode):
 
     assert close(grad(curvature)(0.7), third_derivative(0.7), rel=1e-12)
     assert close(derivative(curvature)(0.7), third_derivative(0.7), rel=1e-12)
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_every_rule_of_the_table_goes_forward_over_reverse(name, point):
+    # at numbers the tangents follow the recorded local derivatives; at Values (inside grad) every
+    # node is recomputed on Duals whose parts are nodes: both must give the Hessian's columns
+    prim = ops.PRIMITIVES[name]
+
+    def f(*xs):
+        return Value._apply(prim, xs)
+
+    h = hessian(f)(*point)
+    every = tuple(range(len(point)))
+    for k in every:
+        direction = [1.0 if i == k else 0.0 for i in every]
+        column = [row[k] for row in h]
+        assert jvp(grad(f, argnums=every), list(point), direction)[1] == pytest.approx(
+            column, rel=1e-12, abs=1e-12
+        )
+        at_values = jvp(grad(f, argnums=every), [Value(x) for x in point], direction)[1]
+        assert [d.data for d in at_values] == pytest.approx(column, rel=1e-12, abs=1e-12)
 
 
 def test_hvp_refuses_an_unknown_mode():
