@@ -586,9 +586,11 @@ def _compare(relation: Callable[[Any, Any], bool], this: ComparesPrimal, other: 
 def _function(prim: Primitive) -> Callable[[Any], Any]:
     """The module function for `prim`: a number gives a float, a Value or Dual its own kind."""
 
+    argument = f"{prim.name}() argument"  # built once: rules call these functions on floats
+
     def function(x: Any) -> Any:
         if is_real(x):
-            return prim.value(to_float(x, f"{prim.name}() argument"))
+            return prim.value(to_float(x, argument))
         apply = getattr(type(x), "_apply", None)
         if apply is None:
             raise TypeError(
