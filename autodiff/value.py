@@ -474,7 +474,6 @@ def adjoints(
     # in `grad` is set aside first and given back at the end, even if the pass fails.
     earlier = [node.grad for node in order]
     checking = current_mode().detect_anomaly
-    complete = False
     try:
         # 1. Every adjoint starts at 0; the output's is the seed (1 for dE/dE).
         for node in order:
@@ -502,12 +501,14 @@ def adjoints(
             if checking:
                 _check_messages(node)
         # 4. The pass is complete: hand back the adjoints, or add them to what was there.
-        result = {} if add_to_grad else {node: node.grad for node in order}
-        complete = True
+        if add_to_grad:
+            result = {}
+            earlier = [grad + node.grad for node, grad in zip(order, earlier)]
+        else:
+            result = {node: node.grad for node in order}
     finally:
-        add = add_to_grad and complete
         for node, grad in zip(order, earlier):
-            node.grad = grad + node.grad if add else grad
+            node.grad = grad
     return result
 
 
