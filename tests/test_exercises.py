@@ -51,7 +51,8 @@ def lines_of(feedback: Feedback) -> dict[str, tuple[str, str]]:
 def test_feedback_is_truthy_only_when_all_right_and_prints_as_text_and_html():
     right = check_trace(f, [1.0, 2.0], primal=PRIMAL, tangent=TANGENT, adjoint=ADJOINT)
     assert right and len(right.lines) == 18
-    assert str(right).startswith("evaluation trace of v6 at (1.0, 2.0): all 18 right")
+    assert str(right).startswith("evaluation trace of v6 at (1.0, 2.0); tangents for ẋ = e1")
+    assert str(right).splitlines()[0].endswith(": all 18 right")
     assert "<table" in right._repr_html_()
     wrong = check_trace(f, [1.0, 2.0], primal=[*PRIMAL[:5], 9.0])
     assert not wrong and wrong.wrong == ["v6"] and "1 wrong" in str(wrong)

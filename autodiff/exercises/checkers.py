@@ -64,7 +64,7 @@ def check_trace(
     graph = _Graph(order, node_names(order))
     if isinstance(wrt, int):
         seeds = {leaves[wrt]: 1.0}
-        seed_text = f"ẋ = e_{wrt + 1}: differentiating with respect to {names[wrt]}"
+        seed_text = f"ẋ = e{wrt + 1}, i.e. ∂/∂{names[wrt]}"
     else:
         seeds = {leaf: float(r) for leaf, r in zip(leaves, wrt, strict=True)}
         seed_text = "ẋ = r = (" + ", ".join(f"{r:g}" for r in wrt) + ")"
@@ -84,7 +84,10 @@ def check_trace(
             continue
         for node in order:
             lines.append(check_cell(node, given, truth, seeds, seed_text, reveal, rtol))
-    return Feedback(f"evaluation trace of {graph.names[output]} at {tuple(inputs)}", lines)
+    title = f"evaluation trace of {graph.names[output]} at {tuple(inputs)}"
+    if tangent is not None:
+        title += f"; tangents for {seed_text}"
+    return Feedback(title, lines)
 
 
 class _Graph:
