@@ -64,11 +64,20 @@ class Feedback:
         right = len(self.lines) - len(self.wrong) - len(self.not_done)
         return f"{right} of {len(self.lines)} right; " + ", ".join(parts)
 
+    def _shown(self) -> list[Line]:
+        """The lines to show: the right places on one line, then each other place on its own."""
+        right = [line.place for line in self.lines if line.status == RIGHT]
+        shown = [Line(", ".join(right), RIGHT, "right")] if right else []
+        return shown + [line for line in self.lines if line.status != RIGHT]
+
     def __str__(self) -> str:
-        width = max(len(line.place) for line in self.lines) if self.lines else 0
+        lines = self._shown()
+        width = max((len(line.place) for line in lines if line.status != RIGHT), default=0)
         rows = [
-            f"  {_MARKS[line.status]} {line.place.ljust(width)}  {line.message or line.status}"
-            for line in self.lines
+            f"  ✓ right: {line.place}"
+            if line.status == RIGHT
+            else f"  {_MARKS[line.status]} {line.place.ljust(width)}  {line.message or line.status}"
+            for line in lines
         ]
         return "\n".join([f"{self.title}: {self.summary}", *rows])
 
@@ -76,17 +85,18 @@ class Feedback:
         return str(self)
 
     def _repr_html_(self) -> str:
-        """A table for Jupyter: a coloured mark, the place and the message; all text escaped."""
+        """A table for Jupyter: a coloured mark, the place(s) and the message; all text escaped."""
         parts = [
             '<table class="tracegrad-feedback">',
-            f"<caption>{html.escape(self.title)}: {html.escape(self.summary)}</caption>",
+            f'<caption style="text-align:left">{html.escape(self.title)}: '
+            f"<b>{html.escape(self.summary)}</b></caption>",
             "<tbody>",
         ]
-        for line in self.lines:
+        for line in self._shown():
             colour = _COLOURS[line.status]
             parts.append(
                 f'<tr><td style="color:{colour}">{_MARKS[line.status]}</td>'
-                f"<td><code>{html.escape(line.place)}</code></td>"
+                f'<td style="text-align:left"><code>{html.escape(line.place)}</code></td>'
                 f'<td style="text-align:left">{html.escape(line.message or line.status)}</td></tr>'
             )
         parts.append("</tbody></table>")
