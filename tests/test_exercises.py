@@ -8,7 +8,10 @@ a function that raises NotImplementedError, None, or a wrong type.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -346,3 +349,35 @@ def jacobian_free_hessian(model, x, t):
         rows.append([(u - d) / (2 * h) for u, d in zip(up, down)])
     gradient(*start)
     return rows
+
+
+def test_text_groups_right_and_untouched_places_and_html_escapes_labels():
+    answer = {"v1": 1.0, "v2": 2.0, "v3": 2.5}
+    text = str(check_trace(f, [1.0, 2.0], primal=answer)).splitlines()
+    assert text[1:] == [
+        "  ✓ right: v1, v2",
+        "  ✗ v3  v3 = exp(v1) does not give your v3: evaluate it from v1",
+        "  … not done yet: v4, v5, v6",
+    ]
+    x = Value(2.0, label="<x>")
+    html = check_grads(x * x, {"<x>": 1.0})._repr_html_()
+    assert "&lt;x&gt;" in html and "<x>" not in html
+
+
+EXERCISE_NOTEBOOKS = ["06_exercises_trace", "07_exercises_backprop", "08_exercises_derivatives"]
+
+
+@pytest.mark.parametrize("name", EXERCISE_NOTEBOOKS)
+def test_every_check_in_the_saved_teacher_notebooks_passes(name):
+    path = Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    checks = [cell for cell in notebook.cells if re.search(r"\bcheck_\w+\(", cell.source)]
+    assert len(checks) >= 4
+    for cell in checks:
+        assert "### BEGIN SOLUTION" not in cell.source  # answers and checks in separate cells
+        text = "".join(
+            output.get("text", "") + output.get("data", {}).get("text/plain", "")
+            for output in cell.outputs
+        )
+        verdicts = re.findall(r"^\S.*: (all \d+ right|.*(wrong|not done yet).*)$", text, re.M)
+        assert verdicts and all(v[0].startswith("all ") for v in verdicts), (cell.source, text)

@@ -1,4 +1,4 @@
-"""The teaching notebooks as committed: all five there, each code cell explained and executed.
+"""The teaching notebooks as committed: all of them there, each code cell explained and executed.
 
 `make test` also runs every notebook top to bottom (nbmake); these checks cover what a run cannot:
 the saved file itself, which is what readers see on GitHub.
@@ -18,10 +18,13 @@ EXPECTED = [
     "03_checking_gradients",
     "04_jacobian_hessian",
     "05_autodiff_vs_symbolic",
+    "06_exercises_trace",
+    "07_exercises_backprop",
+    "08_exercises_derivatives",
 ]
 
 
-def test_the_five_notebooks_and_no_others():
+def test_the_notebooks_and_no_others():
     assert sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
 
 

@@ -64,20 +64,29 @@ class Feedback:
         right = len(self.lines) - len(self.wrong) - len(self.not_done)
         return f"{right} of {len(self.lines)} right; " + ", ".join(parts)
 
-    def _shown(self) -> list[Line]:
-        """The lines to show: the right places on one line, then each other place on its own."""
+    def _shown(self) -> list[tuple[Line, bool]]:
+        """The lines to show, each with whether it stands for several places: the right ones on
+        one line, the plainly not-done ones on one line, each other place on its own."""
         right = [line.place for line in self.lines if line.status == RIGHT]
-        shown = [Line(", ".join(right), RIGHT, "right")] if right else []
-        return shown + [line for line in self.lines if line.status != RIGHT]
+        plain = [
+            line.place
+            for line in self.lines
+            if line.status == NOT_DONE and line.message in ("", NOT_DONE)
+        ]
+        shown = [(Line(", ".join(right), RIGHT, RIGHT), True)] if right else []
+        shown += [(line, False) for line in self.lines if line.place not in right + plain]
+        if plain:
+            shown.append((Line(", ".join(plain), NOT_DONE, NOT_DONE), True))
+        return shown
 
     def __str__(self) -> str:
-        lines = self._shown()
-        width = max((len(line.place) for line in lines if line.status != RIGHT), default=0)
+        shown = self._shown()
+        width = max((len(line.place) for line, group in shown if not group), default=0)
         rows = [
-            f"  ✓ right: {line.place}"
-            if line.status == RIGHT
-            else f"  {_MARKS[line.status]} {line.place.ljust(width)}  {line.message or line.status}"
-            for line in lines
+            f"  {_MARKS[line.status]} {line.status}: {line.place}"
+            if group
+            else f"  {_MARKS[line.status]} {line.place.ljust(width)}  {line.message}"
+            for line, group in shown
         ]
         return "\n".join([f"{self.title}: {self.summary}", *rows])
 
@@ -92,7 +101,7 @@ class Feedback:
             f"<b>{html.escape(self.summary)}</b></caption>",
             "<tbody>",
         ]
-        for line in self._shown():
+        for line, _ in self._shown():
             colour = _COLOURS[line.status]
             parts.append(
                 f'<tr><td style="color:{colour}">{_MARKS[line.status]}</td>'
