@@ -16,7 +16,7 @@ from typing import Any
 from ..check import _input_names, gradcheck, numerical_grad
 from ..ops import exp, sin
 from ..trace import forward_tangents, node_names, right_side
-from ..value import CustomOp, Value, adjoints, ancestors
+from ..value import CustomOp, Value, adjoints, ancestors, format_number
 from .feedback import (
     NOT_DONE,
     RIGHT,
@@ -61,16 +61,16 @@ def check_trace(
     if not isinstance(output, Value):
         raise TypeError(f"check_trace: f must return a Value, not {type(output).__name__}")
     order = ancestors(output)
-    graph = _Graph(order, node_names(order))
+    graph = _Graph(order, reveal, rtol)
     if isinstance(wrt, int):
-        seeds = {leaves[wrt]: 1.0}
-        seed_text = f"ẋ = e{wrt + 1}, i.e. ∂/∂{names[wrt]}"
+        graph.seeds = {leaves[wrt]: 1.0}
+        graph.seed_text = f"ẋ = e{wrt + 1}, i.e. ∂/∂{names[wrt]}"
     else:
-        seeds = {leaf: float(r) for leaf, r in zip(leaves, wrt, strict=True)}
-        seed_text = "ẋ = r = (" + ", ".join(f"{r:g}" for r in wrt) + ")"
+        graph.seeds = {leaf: float(r) for leaf, r in zip(leaves, wrt, strict=True)}
+        graph.seed_text = "ẋ = r = (" + ", ".join(f"{r:g}" for r in wrt) + ")"
     columns = [
         (primal, "primal", {node: node.data for node in order}, graph.check_primal),
-        (tangent, "tangent", forward_tangents(order, seeds), graph.check_tangent),
+        (tangent, "tangent", forward_tangents(order, graph.seeds), graph.check_tangent),
         (adjoint, "adjoint", adjoints(output), graph.check_adjoint),
     ]
     lines = []
@@ -83,20 +83,24 @@ def check_trace(
             lines.append(Line(f"{column} column", NOT_DONE, missing.message))
             continue
         for node in order:
-            lines.append(check_cell(node, given, truth, seeds, seed_text, reveal, rtol))
+            lines.append(check_cell(node, given, truth))
     title = f"evaluation trace of {graph.names[output]} at {tuple(inputs)}"
     if tangent is not None:
-        title += f"; tangents for {seed_text}"
+        title += f"; tangents for {graph.seed_text}"
     return Feedback(title, lines)
 
 
 class _Graph:
     """The trace being checked: its nodes v1..vN, each node's children, and the cell rules."""
 
-    def __init__(self, order: list[Value], names: dict[Value, str]) -> None:
+    def __init__(self, order: list[Value], reveal: bool = False, rtol: float = 1e-3) -> None:
         self.order = order
-        self.names = names
+        self.names = node_names(order)
         self.output = order[-1]
+        self.reveal = reveal
+        self.rtol = rtol
+        self.seeds: dict[Value, float] = {}  # the tangent seeds ẋ, and how to say them
+        self.seed_text = ""
         # children[v] lists (child, ∂child/∂v) once per use: x * x lists its child twice.
         self.children: dict[Value, list[tuple[Value, float]]] = {node: [] for node in order}
         for node in order:
@@ -106,6 +110,8 @@ class _Graph:
     def read_column(self, answer: Any, column: str) -> dict[Value, Any]:
         """A column as {node: the student's entry}, from a list v1..vN or a dict {"v3": ...}."""
         answer = read_answer(answer)
+        if hasattr(answer, "tolist"):  # a numpy array
+            answer = answer.tolist()
         count = len(self.order)
         if isinstance(answer, Mapping):
             by_name = {name: node for node, name in self.names.items()}
@@ -133,85 +139,105 @@ class _Graph:
         """The place of a cell (e.g. "v̇5") and the student's number in it (NotDoneError if none)."""
         return symbol + self.names[node][1:], read_number(given.get(node))
 
-    def check_primal(self, node, given, truth, seeds, seed_text, reveal, rtol) -> Line:
+    def check_primal(self, node: Value, given: Mapping, truth: Mapping) -> Line:
         """v_i: an input's value, or its equation applied to the primals of its parents."""
         name = self.names[node]
         try:
             place, number = self._cell(node, given, "v")
         except NotDoneError as missing:
             return Line(name, NOT_DONE, missing.message)
-        if close(number, truth[node], rtol):
+        if close(number, truth[node], self.rtol):
             return Line(place, RIGHT)
         equation = f"{name} = {right_side(node, self.names)}"
         if node._rule is None:
             return Line(place, WRONG, f"{equation} is an input: its value is {node.data:g}")
-        parents = self._wrong(node.parents, given, truth, rtol)
+        parents = self._wrong(node.parents, given, truth)
         if parents and not isinstance(node._rule, CustomOp):
             args = [given[x] if isinstance(x, Value) else x for x in node._inputs]
             try:
-                follows = close(number, node._rule.value(*map(read_number, args)), rtol)
+                follows = close(number, node._rule.value(*map(read_number, args)), self.rtol)
             except (NotDoneError, ArithmeticError, ValueError):
                 follows = False
             if follows:
                 return Line(place, WRONG, _fix_first(equation, name, self._list(parents)))
         hint = f"{equation} does not give your {name}: evaluate it from " + self._list(node.parents)
-        return Line(place, WRONG, hint + should_be(truth[node], reveal))
+        return Line(place, WRONG, hint + should_be(truth[node], self.reveal))
 
-    def check_tangent(self, node, given, truth, seeds, seed_text, reveal, rtol) -> Line:
+    def check_tangent(self, node: Value, given: Mapping, truth: Mapping) -> Line:
         """v̇_i: a seed for an input, else Σ_j ∂v_i/∂v_j v̇_j over its parents (8.57)."""
         name = self.names[node]
         try:
             place, number = self._cell(node, given, "v̇")
         except NotDoneError as missing:
             return Line("v̇" + name[1:], NOT_DONE, missing.message)
-        if close(number, truth[node], rtol):
+        if close(number, truth[node], self.rtol):
             return Line(place, RIGHT)
-        if node in seeds or not node.parents:
-            return Line(place, WRONG, f"{place} is an input's tangent, the seed {seed_text}")
+        if node in self.seeds or not node.parents:
+            return Line(place, WRONG, f"{place} is an input's tangent, the seed {self.seed_text}")
         uses = [(parent, _float(local)) for parent, local in zip(node.parents, node.local_grads)]
         terms = " + ".join(f"∂{name}/∂{self.names[p]} v̇{self.names[p][1:]}" for p, _ in uses)
         rule = f"{place} = {terms} (8.57)"
-        return self._sum_rule(node, place, number, uses, given, truth, rule, "parent", reveal, rtol)
+        return self._sum_rule(node, place, number, uses, given, truth, rule, "parent")
 
-    def check_adjoint(self, node, given, truth, seeds, seed_text, reveal, rtol) -> Line:
+    def check_adjoint(self, node: Value, given: Mapping, truth: Mapping) -> Line:
         """v̄_i: 1 for the output, else Σ_j v̄_j ∂v_j/∂v_i over its children (8.69)."""
         name = self.names[node]
         try:
             place, number = self._cell(node, given, "v̄")
         except NotDoneError as missing:
             return Line("v̄" + name[1:], NOT_DONE, missing.message)
-        if close(number, truth[node], rtol):
+        if close(number, truth[node], self.rtol):
             return Line(place, RIGHT)
         if node is self.output:
             return Line(place, WRONG, f"{place} is the output's adjoint, ∂f/∂f = 1 (8.70)")
         uses = self.children[node]
         terms = " + ".join(f"v̄{self.names[c][1:]} ∂{self.names[c]}/∂{name}" for c, _ in uses)
         rule = f"{place} = {terms} (8.69)"
-        return self._sum_rule(node, place, number, uses, given, truth, rule, "child", reveal, rtol)
+        return self._sum_rule(node, place, number, uses, given, truth, rule, "child")
 
-    def _sum_rule(self, node, place, number, uses, given, truth, rule, kind, reveal, rtol) -> Line:
+    def _sum_rule(self, node, place, number, uses, given, truth, rule, kind) -> Line:
         """A chain-rule cell: explain a missed term, a wrong neighbour, or the rule itself."""
         symbol = "v̇" if kind == "parent" else "v̄"
         # 1. Right for the student's own neighbours: the mistake is upstream.
         neighbours = list(dict.fromkeys(other for other, _ in uses))
-        wrong = self._wrong(neighbours, given, truth, rtol)
+        wrong = self._wrong(neighbours, given, truth)
         try:
             own = math.fsum(local * read_number(given.get(other)) for other, local in uses)
         except NotDoneError:
             own = math.nan
-        if wrong and close(number, own, rtol):
+        if wrong and close(number, own, self.rtol):
             return Line(place, WRONG, _fix_first(rule, place, self._list(wrong, symbol)))
         # 2. Some uses left out: one term per use of an edge (Bishop's sum over pa(i) or ch(i)).
-        left_out = _left_out(number, [local * truth[other] for other, local in uses], rtol)
+        left_out = _left_out(number, [local * truth[other] for other, local in uses], self.rtol)
         if left_out is not None:
             missing = self._list([uses[k][0] for k in left_out], symbol)
             hint = f"{rule}: your sum leaves out the term through {missing}; every {kind} adds one"
-            return Line(place, WRONG, hint + should_be(truth[node], reveal))
+            return Line(place, WRONG, hint + should_be(truth[node], self.reveal))
         # 3. Otherwise the local derivatives themselves, from the rule table.
         hint = rule + "; " + self._local_rules(node if kind == "parent" else neighbours)
         if wrong:
             hint += f" (and your {self._list(wrong, symbol)} is wrong too)"
-        return Line(place, WRONG, hint + should_be(truth[node], reveal))
+        return Line(place, WRONG, hint + should_be(truth[node], self.reveal))
+
+    def grad_hint(self, node: Value, number: float, truth: Mapping) -> str:
+        """Why a predicted adjoint is wrong: no path to the output, a use left out, or the rule."""
+        if node not in self.names:
+            return "the output does not depend on this node: nothing flows back to it, so 0"
+        name = self.names[node]
+        if node is self.output:
+            return f"{name} is the output: backward() seeds its adjoint with ∂f/∂f = 1"
+        uses = self.children[node]
+        terms = [local * truth[child] for child, local in uses]
+        rule = f"v̄{name[1:]} = Σ_j v̄_j ∂v_j/∂{name} over its uses " + ", ".join(
+            f"by {self.names[child]} = {right_side(child, self.names)}" for child, _ in uses
+        )
+        left_out = _left_out(number, terms, self.rtol)
+        if left_out is not None:
+            missing = ", ".join(self.names[uses[k][0]] for k in left_out)
+            hint = f"{rule} (8.69): your number leaves out the path through {missing}"
+        else:
+            hint = f"{rule} (8.69); start from the output and go back one node at a time"
+        return hint + should_be(truth[node], self.reveal)
 
     def _local_rules(self, nodes: Value | list[Value]) -> str:
         """Where the local derivatives come from, e.g. "v5 = exp(v3): d/dx = exp(x) = out"."""
@@ -223,22 +249,22 @@ class _Graph:
             _, _, local = doc.partition(";")
             equation = f"{self.names[node]} = {right_side(node, self.names)}"
             if local:
-                letters = ("x",) if len(node.parents) == 1 else ("a", "b")
-                operands = [x for x in node._inputs if isinstance(x, Value) or len(letters) > 1]
+                letters = {1: ("x",), 2: ("a", "b")}.get(len(node._inputs), ())
                 pairs = ", ".join(
-                    f"{letter} = {self.names[x] if isinstance(x, Value) else x}"
-                    for letter, x in zip(letters, operands)
+                    f"{letter} = {self.names[x] if isinstance(x, Value) else format_number(x)}"
+                    for letter, x in zip(letters, node._inputs)
                 )
-                equation += f" with {pairs}: {local.strip().rstrip('.')}"
+                equation += f" with {pairs}" if pairs else ""
+                equation += f": {local.strip().rstrip('.')}"
             texts.append(equation)
         return "local derivatives of " + "; ".join(texts)
 
-    def _wrong(self, nodes: Sequence[Value], given, truth, rtol: float) -> list[Value]:
+    def _wrong(self, nodes: Sequence[Value], given: Mapping, truth: Mapping) -> list[Value]:
         """The nodes among `nodes` whose cell the student has wrong or left empty."""
         wrong = []
         for node in nodes:
             try:
-                if not close(read_number(given.get(node)), truth[node], rtol):
+                if not close(read_number(given.get(node)), truth[node], self.rtol):
                     wrong.append(node)
             except NotDoneError:
                 wrong.append(node)
@@ -282,8 +308,7 @@ def check_grads(
     """
     if not isinstance(output, Value):
         raise TypeError(f"check_grads: output must be a Value, not {type(output).__name__}")
-    order = ancestors(output)
-    graph = _Graph(order, node_names(order))
+    graph = _Graph(ancestors(output), reveal, rtol)
     title = f"predicted grads for {_node_place(output, graph)[:-5]}"
     try:
         answer = read_answer(predictions)
@@ -294,7 +319,7 @@ def check_grads(
     except NotDoneError as missing:
         return Feedback(title, [Line("predictions", NOT_DONE, missing.message)])
     truth = adjoints(output)
-    by_label = {node.label: node for node in reversed(order) if node.label}
+    by_label = {node.label: node for node in reversed(graph.order) if node.label}
     lines = []
     for key, entry in answer.items():
         node = by_label.get(key) if isinstance(key, str) else key
@@ -312,7 +337,7 @@ def check_grads(
         if close(number, expected, rtol):
             lines.append(Line(place, RIGHT))
         else:
-            lines.append(Line(place, WRONG, _grad_hint(node, number, graph, truth, rtol, reveal)))
+            lines.append(Line(place, WRONG, graph.grad_hint(node, number, truth)))
     return Feedback(title, lines)
 
 
@@ -320,27 +345,6 @@ def _node_place(node: Any, graph: _Graph) -> str:
     name = graph.names.get(node, "a node outside this graph")
     label = getattr(node, "label", "")
     return f"{label} ({name}).grad" if label else f"{name}.grad"
-
-
-def _grad_hint(node: Value, number: float, graph: _Graph, truth, rtol: float, reveal: bool) -> str:
-    """Why a predicted adjoint is wrong: no path to the output, a use left out, or the rule."""
-    if node not in graph.names:
-        return "the output does not depend on this node: nothing flows back to it, so 0"
-    name = graph.names[node]
-    if node is graph.output:
-        return f"{name} is the output: backward() seeds its adjoint with ∂f/∂f = 1"
-    uses = graph.children[node]
-    terms = [local * truth[child] for child, local in uses]
-    rule = f"v̄{name[1:]} = Σ_j v̄_j ∂v_j/∂{name} over its uses " + ", ".join(
-        f"by {graph.names[child]} = {right_side(child, graph.names)}" for child, _ in uses
-    )
-    left_out = _left_out(number, terms, rtol)
-    if left_out is not None:
-        missing = ", ".join(graph.names[uses[k][0]] for k in left_out)
-        hint = f"{rule} (8.69): your number leaves out the path through {missing}"
-    else:
-        hint = f"{rule} (8.69); start from the output and go back one node at a time"
-    return hint + should_be(truth[node], reveal)
 
 
 # --- a new primitive ---------------------------------------------------------------------------
