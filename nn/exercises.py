@@ -295,7 +295,10 @@ def _number_close(entry: Any, expected: float, rtol: float) -> bool:
 def _entries(answer: Any) -> dict[tuple[Any, Any], Any]:
     """Entries {(row, column): number} from such a dict or from a list of rows."""
     if isinstance(answer, Mapping):
-        return {tuple(key): value for key, value in answer.items()}
+        for key in answer:
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise NotDoneError(f"the keys are pairs like (0, 1), not {key!r:.40}")
+        return dict(answer)
     if isinstance(answer, Sequence) or hasattr(answer, "tolist"):
         rows = answer.tolist() if hasattr(answer, "tolist") else answer
         return {(r, c): v for r, row in enumerate(rows) for c, v in enumerate(_flat(row))}

@@ -291,12 +291,9 @@ def test_weight_gradients_as_outer_products(model):
 
 
 def test_jacobian_entries_and_their_mistakes(model):
-    _, z, w2 = hand_deltas(model)
+    _, _, w2 = hand_deltas(model)
     w1 = [[w.data for w in n.weights] for n in model.layers[0].neurons]
-    jac = [
-        [sum(w2[k][j] * (1 - z[j] ** 2) * w1[j][i] for j in range(3)) for i in range(2)]
-        for k in range(2)
-    ]
+    jac = hand_jacobian(model)
     assert check_jacobian(model, X, jac)
     assert check_jacobian(model, X, np.array(jac))
     plain = [[sum(w2[k][j] * w1[j][i] for j in range(3)) for i in range(2)] for k in range(2)]
@@ -381,3 +378,84 @@ def test_every_check_in_the_saved_teacher_notebooks_passes(name):
         )
         verdicts = re.findall(r"^\S.*: (all \d+ right|.*(wrong|not done yet).*)$", text, re.M)
         assert verdicts and all(v[0].startswith("all ") for v in verdicts), (cell.source, text)
+
+
+def broken():
+    return 1 / 0
+
+
+ODD_ANSWERS = [None, ..., "abc", 3, True, [1, 2], [[1, "x"], None], {"x": 1}, {(1,): 2}, object()]
+ODD_ANSWERS += [float("nan"), [math.inf] * 6, {(0, 0): math.nan}, broken, stub, lambda: "abc"]
+
+
+@pytest.mark.parametrize("answer", ODD_ANSWERS, ids=repr)
+def test_no_answer_makes_a_checker_raise(answer, model):
+    tiny = nn.MLP(1, [1, 1], seed=1)
+    feedbacks = [
+        check_trace(f, [1.0, 2.0], primal=answer, tangent=answer, adjoint=answer),
+        check_grads(graph()[-1], answer),
+        check_local_derivative(swish, lambda x: answer() if callable(answer) else answer),
+        check_finite_differences(lambda *a: answer, lambda *a: answer),
+        check_deltas(model, X, T, answer),
+        check_weight_gradients(model, X, T, answer),
+        check_jacobian(model, X, answer),
+        check_hessian(tiny, [0.5], 1.0, answer),
+    ]
+    for feedback in feedbacks:
+        assert not feedback and str(feedback) and feedback._repr_html_()
+
+
+def planted(values: list[float], k: int) -> list[float]:
+    """`values` with entry k made wrong by far more than the tolerance."""
+    return [v * 1.5 + 0.25 if i == k else v for i, v in enumerate(values)]
+
+
+@pytest.mark.parametrize("column", ["primal", "tangent", "adjoint"])
+@pytest.mark.parametrize("k", range(6))
+def test_trace_names_exactly_the_planted_cell(column, k):
+    right = {"primal": PRIMAL, "tangent": TANGENT, "adjoint": ADJOINT}[column]
+    result = check_trace(f, [1.0, 2.0], **{column: planted(right, k)})
+    symbol = {"primal": "v", "tangent": "v̇", "adjoint": "v̄"}[column]
+    assert result.wrong == [f"{symbol}{k + 1}"]
+    assert "should be" not in str(result)
+
+
+def test_deltas_gradients_and_jacobian_name_exactly_the_planted_entry(model):
+    deltas, z, _ = hand_deltas(model)
+    flat = [*deltas[0], *deltas[1]]
+    names = ["z1[0]", "z1[1]", "z1[2]", "z2[0]", "z2[1]"]
+    for k, name in enumerate(names):
+        wrong = planted(flat, k)
+        assert check_deltas(model, X, T, [wrong[:3], wrong[3:]]).wrong == [name]
+    grads = [np.outer(deltas[0], X), np.outer(deltas[1], z)]
+    for layer, matrix in enumerate(grads):
+        for j, i in np.ndindex(matrix.shape):
+            wrong = [g.copy() for g in grads]
+            wrong[layer][j, i] = wrong[layer][j, i] * 1.5 + 0.25
+            result = check_weight_gradients(model, X, T, wrong)
+            assert result.wrong == [f"∂E/∂w{layer + 1}[{j},{i}]"]
+    jac = hand_jacobian(model)
+    for k, i in np.ndindex(2, 2):
+        wrong = [list(row) for row in jac]
+        wrong[k][i] = wrong[k][i] * 1.5 + 0.25
+        assert check_jacobian(model, X, wrong).wrong == [f"J[{k}][{i}] = ∂y{k}/∂x{i}"]
+
+
+def hand_jacobian(model):
+    """J_ki = Σ_j w2_kj (1 - z_j²) w1_ji: (8.29)-(8.31) for one tanh layer and linear outputs."""
+    _, z, w2 = hand_deltas(model)
+    w1 = [[w.data for w in n.weights] for n in model.layers[0].neurons]
+    return [
+        [sum(w2[k][j] * (1 - z[j] ** 2) * w1[j][i] for j in range(3)) for i in range(2)]
+        for k in range(2)
+    ]
+
+
+def test_hessian_names_exactly_the_planted_entry():
+    tiny = nn.MLP(1, [1, 1], seed=1)
+    full = jacobian_free_hessian(tiny, 0.5, 1.0)
+    labels = [p.label for p in tiny.parameters()]
+    for a, b in np.ndindex(4, 4):
+        answer = {(p, q): full[p][q] for p, q in np.ndindex(4, 4)}
+        answer[a, b] = answer[a, b] * 1.5 + 0.25
+        assert check_hessian(tiny, [0.5], 1.0, answer).wrong == [f"H[{labels[a]}, {labels[b]}]"]

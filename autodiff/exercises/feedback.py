@@ -142,7 +142,10 @@ def read_number(answer: Any) -> float:
         return answer.data
     if isinstance(answer, bool) or not is_real(answer):
         raise NotDoneError(f"expected a number, got {type(answer).__name__} {answer!r:.40}")
-    return float(answer)
+    number = float(answer)
+    if not math.isfinite(number):
+        raise NotDoneError(f"expected a finite number, got {number}")
+    return number
 
 
 def close(answer: float, expected: float, rtol: float) -> bool:
