@@ -81,7 +81,7 @@ def test_trace_tangent_names_a_term_left_out_of_8_57():
     answer[5] = 2 * E  # v̇6 without the term through v5
     result = lines_of(check_trace(f, [1.0, 2.0], tangent=answer))
     status, message = result["v̇6"]
-    assert status == "wrong" and "(8.57)" in message and "leaves out the term through v̇5" in message
+    assert status == "wrong" and "(8.57)" in message and "leaves out the term through v5" in message
     assert [place for place, (s, _) in result.items() if s == "wrong"] == ["v̇6"]
 
 
@@ -100,7 +100,7 @@ def test_trace_adjoint_names_the_missing_child_and_the_local_rule():
     answer[0] = 2 * E  # v̄1 without the path through v5 = v1 / v2
     result = lines_of(check_trace(f, [1.0, 2.0], adjoint=answer))
     status, message = result["v̄1"]
-    assert status == "wrong" and "(8.69)" in message and "through v̄5" in message
+    assert status == "wrong" and "(8.69)" in message and "through v5" in message
     answer = list(ADJOINT)
     answer[2] = 1.0  # v̄3 = v̄4 ∂v4/∂v3 = v2 = 2, not 1
     status, message = lines_of(check_trace(f, [1.0, 2.0], adjoint=answer))["v̄3"]

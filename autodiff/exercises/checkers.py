@@ -189,7 +189,7 @@ class _Graph:
         if close(number, truth[node], self.rtol):
             return Line(place, RIGHT)
         if node is self.output:
-            return Line(place, WRONG, f"{place} is the output's adjoint, ∂f/∂f = 1 (8.70)")
+            return Line(place, WRONG, f"{place} is the output's adjoint, ∂f/∂f = 1, as in (8.70)")
         uses = self.children[node]
         terms = " + ".join(f"v̄{self.names[c][1:]} ∂{self.names[c]}/∂{name}" for c, _ in uses)
         rule = f"{place} = {terms} (8.69)"
@@ -210,7 +210,7 @@ class _Graph:
         # 2. Some uses left out: one term per use of an edge (Bishop's sum over pa(i) or ch(i)).
         left_out = _left_out(number, [local * truth[other] for other, local in uses], self.rtol)
         if left_out is not None:
-            missing = self._list([uses[k][0] for k in left_out], symbol)
+            missing = self._list([uses[k][0] for k in left_out])
             hint = f"{rule}: your sum leaves out the term through {missing}; every {kind} adds one"
             return Line(place, WRONG, hint + should_be(truth[node], self.reveal))
         # 3. Otherwise the local derivatives themselves, from the rule table.
