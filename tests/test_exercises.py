@@ -14,7 +14,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from test_random_graphs import inputs, program, run
 
+import autodiff as ad
 import nn
 from autodiff import Value
 from autodiff.exercises import (
@@ -459,3 +463,27 @@ def test_hessian_names_exactly_the_planted_entry():
         answer = {(p, q): full[p][q] for p, q in np.ndindex(4, 4)}
         answer[a, b] = answer[a, b] * 1.5 + 0.25
         assert check_hessian(tiny, [0.5], 1.0, answer).wrong == [f"H[{labels[a]}, {labels[b]}]"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(program, inputs, st.sampled_from(["primal", "tangent", "adjoint"]), st.integers(0, 10**6))
+def test_random_traces_pass_as_the_engine_fills_them_and_name_a_planted_cell(steps, xs, column, k):
+    leaves = [Value(x) for x in xs]
+    output = run(steps, leaves)
+    output.backward()
+    rows = ad.trace(output, wrt=leaves[0]).rows
+    columns = {
+        "primal": [row.value for row in rows],
+        "tangent": [row.tangent for row in rows],
+        "adjoint": [row.adjoint for row in rows],
+    }
+    assume(all(math.isfinite(v) for values in columns.values() for v in values))
+
+    def program_f(*args):
+        return run(steps, args)
+
+    assert check_trace(program_f, xs, **columns)
+    k %= len(rows)
+    wrong = [v + 0.25 + 0.5 * abs(v) if i == k else v for i, v in enumerate(columns[column])]
+    symbol = {"primal": "v", "tangent": "v̇", "adjoint": "v̄"}[column]
+    assert check_trace(program_f, xs, **{column: wrong}).wrong == [f"{symbol}{k + 1}"]
