@@ -391,8 +391,7 @@ def check_local_derivative(
             elif not row.resolved:
                 lines.append(Line(place, WRONG, "v is too flat or too large here to check"))
             else:
-                hint = _slope_hint(row.analytic, row.numeric)
-                lines.append(Line(place, WRONG, hint + should_be(row.numeric, reveal)))
+                lines.append(Line(place, WRONG, _slope_hint(row.analytic, row.numeric, reveal)))
     return Feedback(title, lines)
 
 
@@ -402,14 +401,16 @@ def _where(names: Sequence[str], point: tuple) -> str:
     return f"({', '.join(names)}) = ({', '.join(f'{x:g}' for x in point)})"
 
 
-def _slope_hint(yours: float, slope: float) -> str:
-    """What a wrong local derivative has against the slope of v: sign, size, or a factor."""
-    base = f"your {yours:.6g} is not the slope of v here (central differences (8.25))"
+def _slope_hint(yours: float, slope: float, reveal: bool) -> str:
+    """ "should be <the slope> ...; your <number> is <how it is off>": sign, a factor, or size."""
+    target = f"{slope:.6g}" if reveal else "the slope of v here"
     if slope and close(yours, -slope, 1e-3):
-        return base + ": the sign is wrong"
-    if slope and yours and close(yours / slope, round(yours / slope), 1e-3):
-        return base + f": it is {round(yours / slope)} times too large"
-    return base + (": too large" if yours > slope else ": too small")
+        verdict = "has the wrong sign"
+    elif slope and yours and close(yours / slope, round(yours / slope), 1e-3):
+        verdict = f"is {round(yours / slope)} times too large"
+    else:
+        verdict = "is too large" if yours > slope else "is too small"
+    return f"should be {target} (central differences (8.25)); your {yours:.6g} {verdict}"
 
 
 # --- finite differences ------------------------------------------------------------------------
