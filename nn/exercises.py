@@ -59,6 +59,7 @@ def check_deltas(
         if len(entries) != len(expected_layer):
             message = (
                 f"layer {index + 1} has {len(expected_layer)} units; you gave {len(entries)} δ's"
+                " (one list per layer, layer 1 first)"
             )
             lines.append(Line(f"layer {index + 1}", WRONG, message))
             continue
