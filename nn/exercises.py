@@ -7,6 +7,7 @@ number unless `reveal=True`. Every checker returns an `autodiff.exercises.Feedba
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -175,7 +176,7 @@ def check_jacobian(
     lines = []
     for (k, i), entry in entries.items():
         place = f"J[{k}][{i}] = ∂y{k}/∂x{i}"
-        if not (0 <= k < len(jacobian) and 0 <= i < len(point)):
+        if not (_index(k, len(jacobian)) and _index(i, len(point))):
             size = f"{len(jacobian)}×{len(point)}"
             lines.append(Line(f"J[{k}][{i}]", WRONG, f"J is {size}: no entry [{k}][{i}]"))
             continue
@@ -312,9 +313,12 @@ def _parameter_index(key: Any, labels: list[str]) -> int | None:
     """The index of a parameter given by label or index, or None if there is no such one."""
     if isinstance(key, str):
         return labels.index(key) if key in labels else None
-    if isinstance(key, int) and 0 <= key < len(labels):
-        return key
-    return None
+    return int(key) if _index(key, len(labels)) else None
+
+
+def _index(key: Any, size: int) -> bool:
+    """True for an integer (Python's or numpy's) in range(size)."""
+    return isinstance(key, numbers.Integral) and 0 <= key < size
 
 
 def _outputs(y: Any) -> list:

@@ -323,7 +323,7 @@ def test_hessian_entries_and_the_outer_product_mistake():
     # E = ½ (y - t)²: ∂E/∂w2 = (y - t) z; ∂²E/∂w1∂w2 = w2 (1 - z²) x z + (y - t)(1 - z²) x.
     outer = w2 * (1 - z**2) * x * z
     exact = outer + (y - t) * (1 - z**2) * x
-    assert check_hessian(tiny, [x], t, {("w1[0,0]", "w2[0,0]"): exact, (3, 3): 1.0})
+    assert check_hessian(tiny, [x], t, {("w1[0,0]", "w2[0,0]"): exact, (np.int64(3), 3): 1.0})
     assert check_hessian(tiny, [x], t, jacobian_free_hessian(tiny, x, t))
     result = lines_of(check_hessian(tiny, [x], t, {("w1[0,0]", "w2[0,0]"): outer}))
     assert "outer-product approximation" in result["H[w1[0,0], w2[0,0]]"][1]
@@ -393,6 +393,7 @@ def broken():
 
 ODD_ANSWERS = [None, ..., "abc", 3, True, [1, 2], [[1, "x"], None], {"x": 1}, {(1,): 2}, object()]
 ODD_ANSWERS += [float("nan"), [math.inf] * 6, {(0, 0): math.nan}, broken, stub, lambda: "abc"]
+ODD_ANSWERS += [{("a", "b"): 1.0}, {(0.5, 1): 1.0}]
 
 
 @pytest.mark.parametrize("answer", ODD_ANSWERS, ids=repr)
