@@ -491,3 +491,27 @@ def test_random_traces_pass_as_the_engine_fills_them_and_name_a_planted_cell(ste
     wrong = [v + 0.25 + 0.5 * abs(v) if i == k else v for i, v in enumerate(columns[column])]
     symbol = {"primal": "v", "tangent": "v̇", "adjoint": "v̄"}[column]
     assert check_trace(program_f, xs, **{column: wrong}).wrong == [f"{symbol}{k + 1}"]
+
+
+def test_every_checker_hides_the_expected_number_unless_reveal(model):
+    deltas, z, _ = hand_deltas(model)
+    jac = hand_jacobian(model)
+    tiny = nn.MLP(1, [1, 1], seed=1)
+    hessian = jacobian_free_hessian(tiny, 0.5, 1.0)
+    cases = [  # (checker with a wrong answer, the expected number it must keep back)
+        (lambda r: check_trace(f, [1, 2], primal=[1, 2, 3, 2 * E, 0.5, 2 * E + 0.5], reveal=r), E),
+        (lambda r: check_grads(graph()[-1], {"a": 24.0}, reveal=r), 16.0),
+        (lambda r: check_local_derivative(swish, lambda x: 0.0, [0.4], reveal=r), swish_slope(0.4)),
+        (lambda r: check_deltas(model, X, T, [deltas[0], [0.0, 0.0]], reveal=r), deltas[1][0]),
+        (
+            lambda r: check_weight_gradients(
+                model, X, T, [np.outer(deltas[0], X), np.zeros((2, 3))], reveal=r
+            ),
+            deltas[1][0] * z[0],
+        ),
+        (lambda r: check_jacobian(model, X, {(1, 0): 0.0}, reveal=r), jac[1][0]),
+        (lambda r: check_hessian(tiny, [0.5], 1.0, {(0, 2): 0.0}, reveal=r), hessian[0][2]),
+    ]
+    for checker, expected in cases:
+        assert f"{expected:.4g}" not in str(checker(False)), expected
+        assert f"should be {expected:.6g}" in str(checker(True)), expected
