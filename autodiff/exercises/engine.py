@@ -1,6 +1,6 @@
 """Grade a student's own micrograd-style Value class against the engine: `check_engine`.
 
-Each case builds one small graph twice, with the student's class and with `autodiff.Value`, runs
+Each case builds one graph twice, with the student's class and with `autodiff.Value`, runs
 `backward()` on both and compares the adjoints of the inputs. The student's code runs in a worker
 thread with a time limit, so a stub, a RecursionError or a runaway loop is a row of the report.
 """
@@ -24,7 +24,7 @@ from ..value import Value
 ADJOINT_SUM = "v̄_i = Σ_j v̄_j ∂v_j/∂v_i (8.69)"
 DEEP = 10_000  # chain length: ten times Python's default recursion limit
 DOUBLINGS = 40  # deepest doubling graph y = y + y: 41 nodes, 2^40 paths
-THREAD_STACK = 64 * 2**20  # bytes: deep Python recursion raises RecursionError, never overflows
+THREAD_STACK = 64 * 2**20  # bytes: recursion stops at the recursion limit, not a stack overflow
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ DOUBLING_HINT = (
 
 
 class _Stopped(BaseException):
-    """Raised inside a worker thread that ran past its time limit (BaseException: not caught)."""
+    """Raised in a worker past its time limit (a BaseException: `except Exception` misses it)."""
 
 
 @dataclass
