@@ -211,7 +211,8 @@ class Value(ComparesPrimal):
         if self.grad == 0.0:  # as in backward(): a zero adjoint passes nothing on
             return
         for parent, local in zip(self.parents, self.local_grads):
-            parent.grad += local * self.grad
+            if local:  # nor does a zero local derivative
+                parent.grad += local * self.grad
 
     # --- the reverse pass ------------------------------------------------------------------
 
@@ -436,11 +437,11 @@ def _real(prim: Primitive, x: Any) -> float:
 # --- walking the graph -------------------------------------------------------------------
 
 
-def ancestors(output: Value) -> list[Value]:
-    """`output` and every node it depends on, in creation order (a topological order)."""
-    seen = {output}
-    found = [output]
-    stack = [output]
+def ancestors(*outputs: Value) -> list[Value]:
+    """The `outputs` and every node they depend on, in creation order (a topological order)."""
+    seen = set(outputs)
+    found = list(seen)
+    stack = list(seen)
     while stack:  # iterative depth-first search: no recursion limit, each node visited once
         for parent in stack.pop().parents:
             if parent not in seen:
