@@ -335,6 +335,16 @@ class ReturnsNumbers(Good):
     __radd__ = __add__
 
 
+def test_a_class_without_backward_says_so_once_not_an_attribute_error_per_case():
+    class Redefined(Good):  # the class cell run again, the cell adding backward not
+        backward = None
+
+    report = check_engine(Redefined)
+    assert {row.status for row in report.results} == {"ERROR"}
+    assert str(report).count("hint:") == 1 and "has no backward()" in str(report)
+    assert "AttributeError" not in str(report)
+
+
 def test_an_adjoint_that_stayed_zero_says_none_reached_it():
     row = rows(check_engine(NoSeed))["a * b + c"]
     assert (row.status, row.yours) == ("WRONG", 0.0) and "f̄ = 1" in row.hint

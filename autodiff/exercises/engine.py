@@ -503,6 +503,15 @@ def check_engine(value_class: type, *, time_limit: float = 3.0) -> EngineReport:
         raise TypeError(f"check_engine takes a class, not {type(value_class).__name__}")
     if not isinstance(time_limit, (int, float)) or not 0 < time_limit <= 5:
         raise ValueError(f"time_limit must be a number of seconds in (0, 5], not {time_limit!r}")
+    if not callable(getattr(value_class, "backward", None)):
+        hint = (
+            f"{value_class.__name__} has no backward() method. Running the cell that defines "
+            "the class again makes a new class without it: run the cell that adds backward too"
+        )
+        names = [*(case.name for case in CASES), DOUBLING]
+        return EngineReport(
+            value_class.__name__, [CaseResult(n, "ERROR", hint=hint) for n in names]
+        )
     results: list[CaseResult] = []
     for case in [*CASES, None]:
         name = case.name if case else DOUBLING
