@@ -113,7 +113,9 @@ class EngineReport:
             cells = [*self._cells(result), result.hint if result.status != "ok" else ""]
             colour = colours.get(result.status, "#cf222e")
             tds = [f"<td>{html.escape(cell)}</td>" for cell in cells]
+            tds[0] = f'<td style="text-align:left;white-space:nowrap">{html.escape(cells[0])}</td>'
             tds[1] = f'<td style="color:{colour};font-weight:bold">{html.escape(cells[1])}</td>'
+            tds[2] = f'<td style="white-space:nowrap">{html.escape(cells[2])}</td>'
             tds[5] = f'<td style="text-align:left">{html.escape(cells[5])}</td>'
             body.append(f"<tr>{''.join(tds)}</tr>")
         return (
@@ -214,9 +216,9 @@ CASES = [
     Case(
         "uneven diamond",
         _uneven_diamond,
-        "x = a·b reaches f along paths of length 2 and 5, and may pass its adjoint on only once "
-        "it is complete, i.e. after all its children, and only once: visit each node once, in "
-        f"reverse topological order, not breadth first. {ADJOINT_SUM}",
+        "x = a·b reaches f along paths of length 2 and 5. It may pass its adjoint on once, after "
+        "all its children have added their terms: visit each node once, in reverse topological "
+        f"order, not breadth first. {ADJOINT_SUM}",
     ),
     Case(
         "tanh(x * w + b)",
