@@ -385,7 +385,7 @@ def test_an_error_in_the_students_code_is_a_row_naming_where():
 def test_the_html_table_escapes_and_colours():
     html = check_engine(Assigns)._repr_html_()
     assert html.startswith("<table>") and "WRONG" in html and "#cf222e" in html
-    assert "<td>a.grad</td>" in html
+    assert '<td style="white-space:nowrap">a.grad</td>' in html
 
 
 def test_bad_arguments():
