@@ -312,6 +312,10 @@ def test_jacobian_entries_and_their_mistakes(model):
     assert result["J[0][0] = ∂y0/∂x0"][0] == "not done yet"
     assert "no entry [5][0]" in result["J[5][0]"][1]
     assert check_jacobian(model, X, stub).summary == "not done yet"
+    row_1_for_row_0 = {(0, 0): jac[1][0], (0, 1): jac[1][1]}  # a reverse pass seeded at y1
+    hints = [hint for _, hint in lines_of(check_jacobian(model, X, row_1_for_row_0)).values()]
+    assert "that is J[1][0] = ∂y1/∂x0, another entry" in hints[0]
+    assert "that is J[1][1] = ∂y1/∂x1, another entry" in hints[1]
 
 
 def test_hessian_entries_and_the_outer_product_mistake():
