@@ -221,7 +221,7 @@ def check_jacobian(
 def check_hessian(
     model: MLP, x: Any, t: Any, answer: Any, *, reveal: bool = False, rtol: float = 1e-3
 ) -> Feedback:
-    """Grade entries H_pq = ∂²E_n/∂w_p∂w_q (8.38) as a dict {(p, q): number} or a W×W matrix.
+    """Grade entries H_pq = ∂²E_n/∂w_p∂w_q (8.37) as a dict {(p, q): number} or a W×W matrix.
 
     p and q are parameter labels ("w1[0,1]", "b2[0]") or indices into model.parameters().
     """
