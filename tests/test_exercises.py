@@ -62,6 +62,9 @@ def test_feedback_is_truthy_only_when_all_right_and_prints_as_text_and_html():
     assert str(right).splitlines()[0].endswith(": all 18 right")
     assert "<table" in right._repr_html_()
     wrong = check_trace(f, [1.0, 2.0], primal=[*PRIMAL[:5], 9.0])
+    html = wrong._repr_html_()  # the title above the table (a caption wraps at a narrow table)
+    assert "<caption" not in html and "right: <code>v1, v2, v3, v4, v5</code>" in html
+    assert '<td colspan="2"' in html  # the long list of right places does not widen a column
     assert not wrong and wrong.wrong == ["v6"] and "1 wrong" in str(wrong)
 
 
