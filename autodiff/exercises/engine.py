@@ -78,12 +78,9 @@ class EngineReport:
         also = f" ({skipped} skipped)" if skipped else ""
         if graded and all(r.status == "not done yet" for r in graded):
             return f"check_engine({self.class_name}): not done yet: fill in the blanks{also}"
-        verdict = (
-            "all pass"
-            if self
-            else f"{passed} of {len(graded)} pass (start at the first failing row)"
-        )
-        return f"check_engine({self.class_name}): {len(graded)} cases, {verdict}{also}"
+        verdict = "all pass" if self else f"{passed} of {len(graded)} pass"
+        advice = "" if self else "; start at the first failing row"
+        return f"check_engine({self.class_name}): {len(graded)} cases, {verdict}{also}{advice}"
 
     def _cells(self, result: CaseResult) -> list[str]:
         shown = [_number(result.expected), _number(result.yours)] if result.where else ["", ""]
