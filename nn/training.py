@@ -15,6 +15,7 @@ import autodiff
 
 from . import losses
 from ._args import count, random_stream, rate
+from .live import LiveView, start_view
 from .module import Module
 from .optim import Optimizer
 
@@ -90,13 +91,15 @@ def train(
     correct: Correct | None = None,
     seed: int | None = 0,
     progress: bool = True,
+    live: bool | LiveView = False,
 ) -> History:
     """Minimise (1/B) Σ_{n in batch} loss(model(x_n), t_n) + l2 Σ w² with `optimizer`, per epoch.
 
     `batch_size=None` uses the whole data set per step (batch gradient descent, Bishop (8.14));
     otherwise each epoch visits the points in an order shuffled by `seed`. The accuracy of an epoch
     is counted on the forward passes it made, before each update, using `correct(output, target)`
-    (by default the rule for `loss` in `CORRECT`).
+    (by default the rule for `loss` in `CORRECT`). `live=True` (or an `nn.LiveView`) redraws the
+    curves, the decision boundary and one point's network in place in Jupyter (nn/live.py).
     """
     _check_data(inputs, targets)
     epochs = count("epochs", epochs, 0)
@@ -106,7 +109,9 @@ def train(
     rng = random_stream(seed)
     order = list(range(len(inputs)))
     history = History()
-    bar = _progress_bar(epochs) if progress else None
+    view = start_view(live, model, inputs, targets, loss, epochs)
+    showing = view is not None and view.shows_itself  # the live figure replaces the bar
+    bar = _progress_bar(epochs) if progress and not showing else None
     try:
         for _ in range(epochs):
             if batch_size is not None:
@@ -134,9 +139,13 @@ def train(
             if bar is not None:
                 bar.set_postfix(_summary(history), refresh=False)
                 bar.update()
+            if view is not None:
+                view.update(history)
     finally:
         if bar is not None:
             bar.close()
+        if view is not None:
+            view.close(history)
     return history
 
 
