@@ -467,27 +467,57 @@ def layout_size(dot: graphviz.Digraph) -> tuple[float, float]:
 
 
 def fit_to_slide(dot: graphviz.Digraph) -> None:
-    """Lay out left to right if that fits, else top to bottom, else stretch or wrap into rows.
+    """Choose the layout that fits a slide or a cell (WIDEST >= width/height >= TALLEST) best.
 
-    A picture fits when WIDEST >= width / height >= TALLEST. A picture a little too wide is
-    stretched vertically; a much wider one (a long chain) is wrapped: each band of consecutive
-    ranks becomes one row (rank=same, top to bottom), so the chain reads like lines of text.
+    The candidates: left to right; top to bottom; either one stretched when it is a little too
+    long (Graphviz spreads the nodes apart; the text keeps its size); and, for a long chain, the
+    left-to-right picture wrapped into rows that read like lines of text. Of those that fit, the
+    one whose text stays largest when shown in a notebook cell or on a slide wins (the first of
+    the list on a near tie).
     """
-    sizes = {}
+    candidates = []
     for rankdir in ("LR", "TB"):
-        dot.graph_attr["rankdir"] = rankdir
-        width, height = sizes[rankdir] = layout_size(dot)
-        if TALLEST <= width / height <= WIDEST:
-            return
-    width, height = sizes["LR"]
-    if width / height <= STRETCH:
-        # A little too wide: Graphviz spreads the nodes apart vertically (the text keeps its size).
-        dot.graph_attr.update(rankdir="LR", ratio=f"{1 / (0.95 * WIDEST):.3f}")  # a margin
-        return
-    # Much too long either way, as a long chain is: wrap the left-to-right picture into rows.
-    # Rows of width W / r stacked r deep at a pitch of about height + ranksep: about 3:2.
-    rows = max(2, round(math.sqrt(width / (1.5 * (height + 29)))))
-    _wrap_into_rows(dot, rows)
+        plain = dot.copy()
+        plain.graph_attr["rankdir"] = rankdir
+        candidates.append((plain, layout_size(plain)))
+    (_, (width, height)), (_, tb_size) = candidates
+    if WIDEST < width / height <= STRETCH:  # a little too wide: spread it vertically
+        candidates.append(_stretched(dot, "LR", 1 / (0.95 * WIDEST)))
+    if 1 / STRETCH <= tb_size[0] / tb_size[1] < TALLEST:  # a little too tall: spread it sideways
+        candidates.append(_stretched(dot, "TB", 0.95 / TALLEST))
+    if width / height > WIDEST:
+        # Rows of width W / r stacked r deep at a pitch of about height + ranksep: about 3:2.
+        wrapped = dot.copy()
+        _wrap_into_rows(wrapped, max(2, round(math.sqrt(width / (1.5 * (height + 29))))))
+        candidates.append((wrapped, layout_size(wrapped)))
+    fitting = [(graph, _legibility(*size)) for graph, size in candidates if _fits(*size)]
+    if not fitting:  # nothing fits (a very wide sum, say): the most legible of them all
+        fitting = [(graph, _legibility(*size)) for graph, size in candidates]
+    best = max(score for _, score in fitting)
+    chosen = next(graph for graph, score in fitting if score >= 0.95 * best)
+    dot.graph_attr.clear()
+    dot.graph_attr.update(chosen.graph_attr)
+    dot.body[:] = chosen.body
+
+
+CELL_WIDTH = 600  # points: a notebook cell of about 800 px
+SLIDE_HEIGHT = 540  # points: a 16:9 slide of 13.33 x 7.5 in
+
+
+def _fits(width: float, height: float) -> bool:
+    return TALLEST <= width / height <= WIDEST
+
+
+def _legibility(width: float, height: float) -> float:
+    """How much a picture is shrunk to fit a cell's width and a slide's height (1: not at all)."""
+    return min(1.0, CELL_WIDTH / width, SLIDE_HEIGHT / height)
+
+
+def _stretched(dot: graphviz.Digraph, rankdir: str, ratio: float) -> tuple:
+    """A copy laid out in `rankdir` and scaled to height/width = ratio, with its size."""
+    graph = dot.copy()
+    graph.graph_attr.update(rankdir=rankdir, ratio=f"{ratio:.3f}")
+    return graph, layout_size(graph)
 
 
 def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> None:
