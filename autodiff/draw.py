@@ -131,7 +131,7 @@ def draw_trace(
     """The evaluation trace as Bishop draws it (Fig. 8.4): each v_i a circle, arrows along the data.
 
     Each circle shows v_i, its equation and its primal value; with `wrt` (as for `trace`) also the
-    tangent v̇_i (8.57), with `adjoints=True` the adjoint v̄_i = ∂f/∂v_i (8.66) left by the last
+    tangent v̇_i (8.57), with `adjoints=True` the adjoint v̄_i = ∂f/∂v_i (8.69) left by the last
     backward pass. The inputs are fed by their labels (x1, x2) and the output feeds its own (f).
     """
     import graphviz
@@ -184,7 +184,7 @@ def _trace_caption(seed_text: str | None, adjoints: bool) -> str:
     if adjoints:
         lines.append(
             f'<FONT COLOR="{ADJOINT_COLOUR}">v̄ = ∂f/∂v<SUB>i</SUB>: adjoint, reverse mode '
-            "(8.66)</FONT>"
+            "(8.69)</FONT>"
         )
     return "<" + "<BR/>".join(lines) + ">"
 

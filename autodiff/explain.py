@@ -1,6 +1,6 @@
 """One node's chain rule written out with its numbers: `explain(node)` and `explain(node, wrt=x)`.
 
-Reverse mode: v̄_i = Σ_{j ∈ ch(i)} v̄_j ∂v_j/∂v_i (Bishop (8.66)), one term per child occurrence.
+Reverse mode: v̄_i = Σ_{j ∈ ch(i)} v̄_j ∂v_j/∂v_i (Bishop (8.69)), one term per child occurrence.
 Forward mode: v̇_i = Σ_{j ∈ pa(i)} ∂v_i/∂v_j v̇_j (8.57), one term per parent occurrence. The result
 prints as text, shows as HTML in Jupyter and gives LaTeX; names v1..vN are the trace's.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from .trace import _latex_number, _seeds, forward_tangents, node_names, right_side
 from .value import Value, ancestors, last_backward_output
 
-ADJOINT_EQUATION = "(8.66)"  # v̄_i = Σ_{j ∈ ch(i)} v̄_j ∂v_j/∂v_i
-SEED_EQUATION = "(8.65)"  # v̄_i = ∂f/∂v_i, so the output's own adjoint is ∂f/∂f = 1
+ADJOINT_EQUATION = "(8.69)"  # v̄_i = Σ_{j ∈ ch(i)} v̄_j ∂v_j/∂v_i
+SEED_EQUATION = "(8.68)"  # v̄_i = ∂f/∂v_i, so the output's own adjoint is ∂f/∂f = 1
 TANGENT_EQUATION = "(8.57)"  # v̇_i = Σ_{j ∈ pa(i)} ∂v_i/∂v_j v̇_j
 
 
@@ -43,7 +43,7 @@ class Explanation:
 
     @property
     def equation_number(self) -> str:
-        """Bishop's number of the rule used: (8.66), (8.65) for the output's seed, or (8.57)."""
+        """Bishop's number of the rule used: (8.69), (8.68) for the output's seed, or (8.57)."""
         if self.mode == "tangent":
             return TANGENT_EQUATION
         return SEED_EQUATION if self.seed else ADJOINT_EQUATION
@@ -139,7 +139,7 @@ class Explanation:
 def explain(
     node: Value, wrt: Value | Mapping[Value, float] | None = None, *, output: Value | None = None
 ) -> Explanation:
-    """The chain rule behind node's adjoint v̄_i = Σ_{j ∈ ch(i)} v̄_j ∂v_j/∂v_i (8.66), with numbers.
+    """The chain rule behind node's adjoint v̄_i = Σ_{j ∈ ch(i)} v̄_j ∂v_j/∂v_i (8.69), with numbers.
 
     The adjoints are the `grad`s left by the last `backward()` (of `output`, by default the node
     that `backward()` was last called on in this thread). With `wrt` (a Value x, or a dict of

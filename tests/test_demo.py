@@ -78,13 +78,13 @@ def test_trace_is_bishops_seven_rows_and_two_chain_rules(result):
     rows = [line for line in text.splitlines() if line.startswith("v") and "(8." not in line]
     assert [row.split()[0] for row in rows] == [f"v{i}" for i in range(1, 8)]
     assert "v5 = exp(v3)" in text
-    assert "v̄3 = v̄5 ∂v5/∂v3 + v̄6 ∂v6/∂v3 = 1 × 2.117 + 1 × 1 = 3.117   (8.66)" in text
+    assert "v̄3 = v̄5 ∂v5/∂v3 + v̄6 ∂v6/∂v3 = 1 × 2.117 + 1 × 1 = 3.117   (8.69)" in text
 
 
 def test_trace_figure_and_networks_carry_their_captions(result):
     out = result[1]
     figure = (out / "trace.svg").read_text(encoding="utf-8")
-    assert "tangent, forward mode (8.57)" in figure and "adjoint, reverse mode (8.66)" in figure
+    assert "tangent, forward mode (8.57)" in figure and "adjoint, reverse mode (8.69)" in figure
     for name in ("network.svg", "network_small.svg"):
         text = (out / name).read_text(encoding="utf-8")
         assert "x = (" in text and "t = " in text and "line width ∝ |w|" in text

@@ -25,7 +25,7 @@ def test_bishops_v3_is_two_terms_one_per_child():
     assert [t.factor for t in e.terms] == [1.0, 1.0]
     assert e.total == v3.grad
     assert str(e).splitlines()[0] == (
-        "v̄3 = v̄5 ∂v5/∂v3 + v̄6 ∂v6/∂v3 = 1 × 2.117 + 1 × 1 = 3.117   (8.66)"
+        "v̄3 = v̄5 ∂v5/∂v3 + v̄6 ∂v6/∂v3 = 1 × 2.117 + 1 × 1 = 3.117   (8.69)"
     )
     assert "v5 = exp(v3)" in str(e) and "v6 = v3 - v4" in str(e)
 
@@ -36,14 +36,14 @@ def test_negative_factors_are_bracketed_and_latex_uses_bishops_notation():
     assert "= 3.117 × 1.5 + (-1) × 0.8776 = 3.798" in str(e)
     latex = e.to_latex()
     assert latex.startswith(r"\bar{v}_{2} = \bar{v}_{3} \frac{\partial v_{3}}{\partial v_{2}}")
-    assert latex.endswith(r"= 3.117 \times 1.5 + (-1) \times 0.8776 = 3.798\qquad (8.66)")
+    assert latex.endswith(r"= 3.117 \times 1.5 + (-1) \times 0.8776 = 3.798\qquad (8.69)")
 
 
 def test_the_output_is_the_seed():
     *_, f = bishop()
     e = explain(f)
-    assert e.terms == [] and e.total == 1.0 and e.equation_number == "(8.65)"
-    assert str(e) == "v̄7 = 1   (the seed of backward(): ∂f/∂f) (8.65)"
+    assert e.terms == [] and e.total == 1.0 and e.equation_number == "(8.68)"
+    assert str(e) == "v̄7 = 1   (the seed of backward(): ∂f/∂f) (8.68)"
 
 
 def test_a_repeated_parent_gives_one_term_per_occurrence():
