@@ -144,6 +144,8 @@ def explain(
     The adjoints are the `grad`s left by the last `backward()` (of `output`, by default the node
     that `backward()` was last called on in this thread). With `wrt` (a Value x, or a dict of
     seeds as for `trace`) it explains the tangent v̇_i = Σ_{j ∈ pa(i)} ∂v_i/∂v_j v̇_j (8.57) instead.
+    Nodes are named v1..vN as in `trace(output)`; a tangent of a node outside that graph is named
+    as in `trace(node)`.
     """
     if not isinstance(node, Value):
         raise TypeError(f"explain() takes a Value, not {type(node).__name__}")
