@@ -42,7 +42,9 @@ class LiveView:
     `point` is the index of the data point whose network is drawn; `show=None` shows the figure
     when running in Jupyter; `gif` is a path to save `gif_frames` frames, evenly spaced over the
     epochs, as an animated GIF (at `gif_dpi`); `min_interval` is the least time in seconds
-    between two redraws on screen; `grid` the decision boundary's resolution (grid x grid).
+    between two redraws on screen; `grid` the decision boundary's resolution (grid x grid);
+    `loss` the error E_n whose δ's the network shows (by default the training loss; the hinge
+    loss of a point beyond the margin is 0, and so is every δ, where `nn.sse` is not).
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class LiveView:
         gif_dpi: int = 60,
         min_interval: float = 0.5,
         grid: int = 40,
+        loss: Any = None,
     ) -> None:
         if type(point) is not int or point < 0:
             raise ValueError(f"point must be a data point's index (an int >= 0), not {point!r}")
@@ -69,6 +72,7 @@ class LiveView:
         self.gif_dpi = gif_dpi
         self.min_interval = float(min_interval)
         self.grid = grid
+        self.point_loss = loss  # E_n of the drawn point; None: the training loss
         self.frames_drawn = 0  # how many times the figure was drawn (for the record and tests)
         self.seconds_drawing = 0.0
 
@@ -153,7 +157,7 @@ class LiveView:
         # A fixed layout: a layout engine would cost more than drawing, on every frame.
         axes = self.figure.subplots(
             1, panels, squeeze=False, width_ratios=ratios,
-            gridspec_kw={"left": 0.06, "right": 0.98, "bottom": 0.2, "top": 0.9, "wspace": 0.4},
+            gridspec_kw={"left": 0.06, "right": 0.98, "bottom": 0.2, "top": 0.9, "wspace": 0.55},
         )[0]  # fmt: skip
         self.loss_axes = axes[0]
         self.boundary_axes = axes[1] if two_d else None
@@ -325,7 +329,7 @@ class LiveView:
     def _draw_network(self) -> None:
         x, t = self.inputs[self.point], self.targets[self.point]
         output = self.model(x)
-        error = self.loss(output, t)
+        error = (self.point_loss or self.loss)(output, t)
         neurons = [neuron for layer in self.model.layers for neuron in layer.neurons]
         preactivations = [neuron.preactivation for neuron in neurons]
         # δ_j = ∂E_n/∂a_j (8.8), without touching any grad (the optimiser's are left alone).
@@ -354,8 +358,9 @@ class LiveView:
             f"point {self.point}: t = {_short(t)}, E_n = {_short(error)}", fontsize=10
         )
         self._network_text.set_text(
-            "colour: a, z, δ = ∂E_n/∂a, each scaled to its largest |value| (red > 0 > blue)\n"
-            "lines: blue w > 0, orange w < 0, width ∝ |w|"
+            "squares: a, z and δ = ∂E_n/∂a, red > 0 > blue,\n"
+            "each scaled to its largest |value|\n"
+            "lines: w > 0 blue, w < 0 orange, width ∝ |w|"
         )
 
 

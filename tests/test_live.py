@@ -66,6 +66,17 @@ def test_the_network_panel_shows_the_points_a_z_and_delta():
     assert "point 5" in view.network_axes.get_title()
 
 
+def test_the_network_panel_can_show_another_errors_deltas():
+    view = LiveView(point=5, show=True, loss=nn.sse)
+    model, _ = fit(view)
+    points, labels = moons()
+    output = model(points[5])
+    neurons = [n for layer in model.layers for n in layer.neurons]
+    deltas = autodiff.gradients(nn.sse(output, labels[5]), [n.preactivation for n in neurons])
+    assert list(view._markers["δ"].get_array()) == pytest.approx(deltas, rel=1e-12)
+    assert deltas[-1] == pytest.approx(output.data - labels[5])  # δ = y - t at a linear output
+
+
 def test_the_view_changes_no_parameter_and_no_grad():
     quiet, _ = fit(False)
     watched, _ = fit(LiveView(show=True, min_interval=0.0))
