@@ -12,6 +12,7 @@ import html
 import importlib.util
 import itertools
 import math
+import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -59,8 +60,9 @@ def draw_dot(
 ) -> graphviz.Digraph:
     """The graph of `output` as a Digraph: a box per node (v-name, label, data, grad) and its op.
 
-    `rankdir="auto"` lays the graph out left to right when that fits a slide or a notebook cell
-    (width/height between 1/2 and 3), else top to bottom, else wraps it into rows. `style="compact"`
+    `rankdir="auto"` lays the graph out left to right, top to bottom, or wrapped into rows,
+    whichever fits a slide or a notebook cell (width/height between 1/2 and 3) with the largest
+    text (`fit_to_slide`); a Graphviz direction ("LR", "TB", ...) is kept. `style="compact"`
     stacks name, data and grad in a small box. `show_local_grads` writes ∂v_j/∂v_i on each edge,
     `show_messages` the message v̄_j ∂v_j/∂v_i that reverse mode sends back along it (using the
     current `grad`s). `constants="inline"` writes a folded constant into its op (`- (-1)`);
@@ -167,7 +169,7 @@ def draw_trace(
     last = table.rows[-1]
     dot.node("output", label=f"<{escape_label(output.label or 'f')}>", shape="plaintext")
     dot.edge(last.name, "output")
-    dot.attr(label=_trace_caption(table.seed_text, adjoints), fontsize="10")
+    dot.graph_attr.update(label=_trace_caption(table.seed_text, adjoints), fontsize="10")
     if look.rankdir == "auto":
         fit_to_slide(dot)
     return dot
@@ -520,15 +522,16 @@ def _stretched(dot: graphviz.Digraph, rankdir: str, ratio: float) -> tuple:
     return graph, layout_size(graph)
 
 
+_EDGE = re.compile(r"\t(\w+) -> (\w+)(?: \[|$)")
+_NODE = re.compile(r"\t(\w+) \[")
+
+
 def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> None:
     """Put the graph's ranks (longest path from an input) into `rows` rows, top to bottom."""
-    edges = [
-        (tail, head)
-        for line in dot.body
-        if " -> " in line
-        for tail, head in [line.strip().split(" [")[0].split(" -> ")]
-    ]
-    nodes = [line.strip().split(" ")[0] for line in dot.body if " -> " not in line and line.strip()]
+    # The statements as the graphviz package writes them: "\tv1 -> v3_op [...]", "\tv3 [...]"
+    # (ids are plain words, so they are never quoted); labels may hold "->", so match the start.
+    edges = [match.groups() for line in dot.body if (match := _EDGE.match(line))]
+    nodes = [match[1] for line in dot.body if (match := _NODE.match(line))]
     # Longest path from an input, over the nodes in a topological order (Kahn's algorithm).
     heads: dict[str, list[str]] = {node: [] for node in nodes}
     waiting = dict.fromkeys(nodes, 0)
@@ -549,15 +552,14 @@ def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> None:
     row_of = {node: depth[node] // per_row for node in nodes}
     # 1. An edge from one row to the next must not pull the rows into a staircase: weight 0.
     for k, line in enumerate(dot.body):
-        if " -> " in line:
-            tail, head = line.strip().split(" [")[0].split(" -> ")
-            if row_of[tail] != row_of[head]:
-                stripped = line.rstrip()
-                dot.body[k] = (
-                    stripped[:-1] + " weight=0]\n"
-                    if stripped.endswith("]")
-                    else stripped + " [weight=0]\n"
-                )
+        match = _EDGE.match(line)
+        if match and row_of[match[1]] != row_of[match[2]]:
+            stripped = line.rstrip()
+            dot.body[k] = (
+                stripped[:-1] + " weight=0]\n"
+                if stripped.endswith("]")
+                else stripped + " [weight=0]\n"
+            )
     # 2. Each row is one rank; an invisible heavy edge puts each row's first node under the last's.
     dot.graph_attr.update(rankdir="TB", newrank="true", ranksep="0.4")
     firsts = []

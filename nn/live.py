@@ -2,7 +2,7 @@
 
 One figure, redrawn in place in Jupyter: the loss and accuracy curves, the decision boundary for
 2-D inputs, and one data point's network with each unit's a_j, z_j and δ_j = ∂E_n/∂a_j (8.8). It
-redraws only as often as keeps its cost under a tenth of the training time; outside Jupyter it
+redraws only as often as keeps its cost near a twentieth of the training time; outside Jupyter it
 draws nothing (train shows its progress bar) unless it is saving an animated GIF.
 """
 
@@ -21,7 +21,7 @@ from .module import MLP, Module
 
 SCREEN_DPI = 80
 FIRST_GUESS = 0.3  # seconds per frame, until the first frame has been timed
-SHARE = 0.1  # redraw when the training since the last frame took SHARE⁻¹ times a frame's cost
+SHARE = 0.05  # redraw when the training since the last frame took 1/SHARE times a frame's cost
 POSITIVE = "#1f77b4"  # weight colours, as draw_network uses
 NEGATIVE = "#ff7f0e"
 
@@ -74,7 +74,7 @@ class LiveView:
         self.grid = grid
         self.point_loss = loss  # E_n of the drawn point; None: the training loss
         self.frames_drawn = 0  # how many times the figure was drawn (for the record and tests)
-        self.seconds_drawing = 0.0
+        self.seconds_drawing = 0.0  # the view's own time: setting up the figure and every frame
 
     @property
     def shows_itself(self) -> bool:
@@ -98,7 +98,9 @@ class LiveView:
         self._gif_epochs = set()
         if not (self.show or self.gif):
             return
+        start = time.perf_counter()
         self._build_figure()
+        self.seconds_drawing += time.perf_counter() - start
         if self.gif is not None:
             step = max(1, epochs // self.gif_frames)
             self._gif_epochs = set(range(step, epochs + 1, step)) | {epochs}

@@ -446,3 +446,17 @@ def test_trace_figure_draws_one_arrow_for_a_repeated_parent_and_escapes_labels()
     nodes, edges = svg_groups(draw_trace(x * x))
     assert list(edges).count("v1->v2") == 1
     assert nodes["v1_in"] == "<x>"
+
+
+def test_wrapping_reads_the_statements_not_the_labels():
+    # An op label may hold "->" ("2 -" inside its <...>): it must not be taken for an edge.
+    y = Value(0.5, label="y")
+    x = 2.0 - y
+    for _ in range(30):
+        x = 2.0 - x
+    graph = draw_dot(x)
+    assert "rank=same" in graph.source  # a long chain is wrapped
+    assert 0.5 <= aspect(graph) <= 3.0
+    figure = draw_trace(chain(40))  # its caption is a graph attribute, not a node
+    assert 0.5 <= aspect(figure) <= 3.0
+    assert "fontsize=10 label=" not in "".join(figure.body)
