@@ -259,6 +259,7 @@ def test_a_stub_is_not_done_yet_never_a_traceback():
     text = str(report)
     assert "not done yet" in text.splitlines()[0]
     assert "Traceback" not in text and "in backward" in text
+    assert text.count("hint:") == 1  # the same hint for every row is printed once
 
 
 def test_a_runaway_loop_is_stopped_and_reported():

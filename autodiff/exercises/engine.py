@@ -1,6 +1,6 @@
 """Grade a student's own micrograd-style Value class against the engine: `check_engine`.
 
-Each case builds one small graph twice, with the student's class and with `autodiff.Value`, runs
+Each case builds one graph twice, with the student's class and with `autodiff.Value`, runs
 `backward()` on both and compares the adjoints of the inputs. The student's code runs in a worker
 thread with a time limit, so a stub, a RecursionError or a runaway loop is a row of the report.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import sys
 import threading
 import time
 import traceback
@@ -23,7 +24,7 @@ from ..value import Value
 ADJOINT_SUM = "v̄_i = Σ_j v̄_j ∂v_j/∂v_i (8.69)"
 DEEP = 10_000  # chain length: ten times Python's default recursion limit
 DOUBLINGS = 40  # deepest doubling graph y = y + y: 41 nodes, 2^40 paths
-THREAD_STACK = 64 * 2**20  # bytes: deep Python recursion raises RecursionError, never overflows
+THREAD_STACK = 64 * 2**20  # bytes: recursion stops at the recursion limit, not a stack overflow
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,12 @@ class EngineReport:
         rows = [self._cells(result) for result in self.results]
         widths = [max(len(row[k]) for row in [headers, *rows]) for k in range(len(headers))]
         lines = [self.summary, "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+        shown = ""
         for result, row in zip(self.results, rows):
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-            if result.hint and result.status != "ok":
-                lines.append(f"    hint: {result.hint}")
+            if result.hint and result.status != "ok" and result.hint != shown:
+                lines.append(f"    hint: {result.hint}")  # once for a run of equal hints
+                shown = result.hint
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -240,7 +243,7 @@ DOUBLING_HINT = (
 
 
 class _Stopped(BaseException):
-    """Raised inside a worker thread that ran past its time limit (BaseException: not caught)."""
+    """Raised in a worker past its time limit (a BaseException: `except Exception` misses it)."""
 
 
 @dataclass
@@ -271,15 +274,31 @@ def _run_guarded(work: Callable[[], Any], time_limit: float) -> _Outcome:
     finally:
         threading.stack_size(old_size)
     outcome.timed_out = not done.wait(time_limit)
-    # NOTE: a stop that lands in a weakref callback of the student's code is ignored: send it
-    # again while `work` is still running, but never after, when the thread is cleaning up.
-    for _ in range(10):
-        if done.is_set():
-            break
-        _interrupt(worker)
-        done.wait(0.1)
+    if outcome.timed_out:
+        _stop(worker, done)
     worker.join(0.1)
     return outcome
+
+
+def _stop(worker: threading.Thread, done: threading.Event) -> None:
+    """Raise _Stopped in `worker` until its work gives up (a runaway loop stops)."""
+    # NOTE: a stop that lands in a callback the garbage collector runs in that thread is
+    # ignored (and would be printed as "Exception ignored"): keep it quiet and send it again
+    # while the work is still running, but never after, when the thread is cleaning up.
+    report_unraisable = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, _Stopped):
+            report_unraisable(unraisable)
+
+    sys.unraisablehook = quiet
+    try:
+        for _ in range(10):
+            _interrupt(worker)
+            if done.wait(0.1):
+                break
+    finally:
+        sys.unraisablehook = report_unraisable
 
 
 def _interrupt(worker: threading.Thread) -> None:
