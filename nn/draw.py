@@ -82,7 +82,7 @@ def draw_network(
     largest = max(abs(w.data) for w in all_weights) or 1.0
     short = max(len(layer.neurons) for layer in model.layers) > 6  # tall layers: short units
     if short:  # one line per unit, closer together, so 16 units stand in a slide's height
-        dot.graph_attr.update(ranksep="0.9", nodesep="0.06")
+        dot.graph_attr.update(ranksep="0.6", nodesep="0.06")
 
     # 1. Input units, with the values of the last call when they are known.
     inputs = _last_inputs(model.layers[0].neurons[0])
