@@ -1,7 +1,7 @@
 """Every picture the demo writes and every picture saved in a notebook fits a slide or a cell.
 
 A picture fits when its width/height lies between 1/2 and 3 (a 16:9 slide is 1.78, a notebook
-cell about 800 px wide). SVGs must parse as XML and keep their text at least 8 pt when shown at a
+cell about 800 px wide). SVGs must parse as XML and keep their text at least 8.5 pt when shown at a
 cell's width; PNGs and GIFs must open. The notebooks are walked as they are, whichever exist.
 """
 
@@ -22,7 +22,7 @@ from nn import demo
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 WIDEST, TALLEST = 3.0, 0.5
 CELL_WIDTH = 600  # points: a notebook cell of about 800 px
-SMALLEST_TEXT = 8.0  # points, at the size the picture is shown
+SMALLEST_TEXT = 8.5  # points, at the size the picture is shown ("about 9 pt")
 
 
 def svg_size(text: str) -> tuple[float, float, float]:
