@@ -9,11 +9,13 @@ from .draw import backward_steps, draw_dot, show_backward
 from .dual import Dual
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .ops import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from .program import Program, record
 from .trace import trace
 from .value import Value, detect_anomaly, dot, no_grad, sum  # noqa: A004 - autodiff.sum is API
 
 __all__ = [
     "Dual",
+    "Program",
     "Value",
     "backward_steps",
     "cos",
@@ -33,6 +35,7 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "plot_fd_error_curve",
+    "record",
     "relu",
     "show_backward",
     "sigmoid",
