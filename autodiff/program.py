@@ -13,8 +13,8 @@ import keyword
 import linecache
 import math
 import operator
-import re
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,14 +53,16 @@ class Guard:
 
 
 def guard(holds: Any, outcome: bool, description: str) -> None:
-    """Raise GuardError unless the comparison `holds` (a bool, or one per example) equals `outcome`."""
+    """Raise GuardError unless the comparison `holds` (a bool, or one per example) is `outcome`."""
     if holds is outcome:
         return
     if isinstance(holds, bool):
         raise GuardError(_guard_message(description, outcome, ""))
-    differs = (holds != outcome).nonzero()[0]  # numpy: the examples that take the other branch
+    numpy = sys.modules["numpy"]  # a batch: numpy is loaded
+    differs = numpy.flatnonzero(numpy.asarray(holds) != outcome)  # the examples that branch off
     if len(differs):
-        raise GuardError(_guard_message(description, outcome, f" for example {differs[0]}"))
+        which = f" for example {differs[0]}" if numpy.ndim(holds) else ""
+        raise GuardError(_guard_message(description, outcome, which))
 
 
 def _guard_message(description: str, outcome: bool, which: str) -> str:
@@ -169,9 +171,7 @@ def _primal_node(x: Any) -> Any:
 
 def _operand(x: Any, slots: dict[Value, int]) -> int | float:
     """A row's operand: the index j of v_j, or the number of a constant (a leaf made inside f)."""
-    if isinstance(x, Value):
-        return slots[x] if x in slots else x.data
-    return float(x)
+    return slots.get(x, x.data) if isinstance(x, Value) else float(x)
 
 
 def _caller() -> str:
@@ -192,7 +192,7 @@ def _caller() -> str:
 _SUM, _PRODUCT, _UNARY, _POWER, _ATOM = range(1, 6)  # Python's operator precedence, low to high
 
 
-class _Branches(Exception):
+class _BranchError(Exception):
     """A rule asked for the truth of a comparison of its arguments: it has no single formula."""
 
 
@@ -264,14 +264,14 @@ class _Expression:
         return _Expression(f"abs({self.text})", _ATOM, self.names)
 
     def _branch(self, *_: Any) -> bool:
-        raise _Branches
+        raise _BranchError
 
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = _branch
     __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def _apply(cls, prim: Primitive, inputs: tuple) -> _Expression:
-        """A module function of ops (cos, sigmoid, ...) called by a rule: a call of that function."""
+        """A function of ops (cos, sigmoid, ...) that a rule calls: the call, as text."""
         name = function_name(prim)
         args = [_expression(x) for x in inputs]
         names = frozenset({name}).union(*(x.names for x in args))
@@ -279,7 +279,7 @@ class _Expression:
 
 
 def _expression(x: Any) -> _Expression:
-    """x as an expression: an _Expression as it is, a number as a literal that reads back exactly."""
+    """x as an expression; a number as a literal that reads back exactly."""
     if isinstance(x, _Expression):
         return x
     if isinstance(x, int) and not isinstance(x, bool):
@@ -353,14 +353,7 @@ def _formulas(row: Row, names: list[str], out: str) -> _Formulas:
 
 def _chapter(text: str) -> str:
     """Code names as the chapter writes them: v3_bar -> v̄3, v3_dot -> v̇3."""
-    for suffix, mark in (("_bar", "\u0304"), ("_dot", "\u0307")):
-        parts = text.split(suffix)
-        for k in range(len(parts) - 1):
-            head = parts[k].rstrip("0123456789")
-            digits = parts[k][len(head) :]
-            parts[k] = f"{head[:-1]}{head[-1:]}{mark}{digits}" if head.endswith("v") else parts[k]
-        text = "".join(parts)
-    return text
+    return re.sub(r"\bv(\d+)_dot\b", "v\u0307\\1", re.sub(r"\bv(\d+)_bar\b", "v\u0304\\1", text))
 
 
 # --- generating the function -------------------------------------------------------------------
@@ -375,7 +368,7 @@ class _Batch:
 
 
 class _Generator:
-    """The lines of one function over a program: forward sweep, then the tangent and reverse ones."""
+    """The lines of one function of a program: the forward, tangent and reverse sweeps."""
 
     def __init__(self, program: Program, tangent: bool, adjoint: bool, batch: _Batch | None):
         self.program = program
@@ -532,9 +525,7 @@ class _Generator:
             if rest:
                 self.emit(" = ".join([*rest, "0.0"]))
                 assigned.update(live)
-            varies = None
-        else:
-            varies = _varies(program, batch.varies)
+        varies = self.varies
         first_reader: dict[str, int] = {}  # each stack's first live reader: its adjoint is done
         for index, (stack, _, _) in sorted(self.stacks.items(), reverse=True):
             if index in live:
@@ -568,9 +559,7 @@ class _Generator:
                     and not varies[operand]
                     and (varies[index] or index == output)
                 )
-                self.emit_contribution(
-                    target, adjoint, local, operand in assigned, reduce, varies, indent
-                )
+                self.emit_contribution(target, adjoint, local, operand in assigned, reduce, indent)
                 assigned.add(operand)
         return _tuple(gradient)
 
@@ -596,9 +585,7 @@ class _Generator:
         if type(bias) is int:
             target, adjoint = f"{names[bias - 1]}_bar", _variable(f"{name}_bar")
             started, reduce = bias in assigned, not self.varies[bias]
-            self.emit_contribution(
-                target, adjoint, _expression(1.0), started, reduce, self.varies, ""
-            )
+            self.emit_contribution(target, adjoint, _expression(1.0), started, reduce, "")
             assigned.add(bias)
         if first_reader.get(stack) == index:  # every reader of the stack is done: split it
             for k, x in enumerate(inputs):
@@ -615,14 +602,12 @@ class _Generator:
         local: _Expression,
         started: bool,
         reduce: bool,
-        varies: list[bool] | None,
         indent: str,
     ) -> None:
         """target += adjoint · local (summed over the batch when the target is shared)."""
         negative = local.text == "-1.0"
         if reduce:
-            local_varies = any(_varies_name(name, self.program, varies) for name in local.names)
-            if local_varies:
+            if any(_varies_name(name, self.varies) for name in local.names):
                 term = _Expression(
                     f"batch_dot({adjoint.text}, {local.text})",
                     _ATOM,
@@ -641,7 +626,8 @@ class _Generator:
         elif not started:
             code = f"{target} = {(-term if negative else term).text}"
         else:
-            code = f"{target} = {(_variable(target) - term if negative else _variable(target) + term).text}"
+            total = _variable(target) - term if negative else _variable(target) + term
+            code = f"{target} = {total.text}"
         self.emit(indent + code, term.names, _chapter(code) if self.batch is None else "")
 
 
@@ -700,13 +686,10 @@ def _varies(program: Program, inputs_vary: tuple[bool, ...]) -> list[bool]:
     return varies
 
 
-def _varies_name(name: str, program: Program, varies: list[bool]) -> bool:
-    """Whether the identifier `name` in a local derivative's text differs between examples."""
-    base = name.split("_grads[", 1)[0]
-    base = base.removesuffix("_grads")
-    if base.startswith("v") and base[1:].isdigit():
-        return varies[int(base[1:])]
-    return False
+def _varies_name(name: str, varies: list[bool]) -> bool:
+    """Whether the identifier `name` (v5, v5_grads, exp, ...) differs between examples."""
+    row = re.fullmatch(r"v(\d+)(_grads)?", name)
+    return row is not None and varies[int(row[1])]
 
 
 # --- the program -------------------------------------------------------------------------------
@@ -878,7 +861,7 @@ class Program:
     # --- PyTorch ------------------------------------------------------------------------------
 
     def to_torch(self) -> Callable[..., Any]:
-        """The forward sweep as a function of torch tensors (differentiate it with torch.autograd)."""
+        """The forward sweep as a function of torch tensors (torch.autograd differentiates it)."""
         import torch  # noqa: F401 - imported here: only this method needs PyTorch
 
         return self._compiled(False, None, "torch")
