@@ -2,7 +2,7 @@
 
 A `Program` is Bishop's trace v1..vN as a straight-line program (a Wengert list): each row applies
 one primitive of the rule table to earlier rows and folded constants. `source()` prints it as Python
-with the forward sweep, the reverse sweep (8.69)-(8.76) and, on request, the tangent sweep
+with the forward sweep, the reverse sweep (8.69)-(8.75) and, on request, the tangent sweep
 (8.58)-(8.64); that same text, compiled, replays it on floats or on numpy arrays holding a whole
 batch, and `to_torch()` runs its forward sweep on torch tensors. Comparisons become guards.
 """
@@ -182,9 +182,10 @@ def _caller() -> str:
         frame = frame.f_back
     if frame is None:
         return "?"
-    return (
-        f"{frame.f_code.co_name} at {os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
-    )
+    code = frame.f_code
+    if "ipykernel_" in code.co_filename:  # a notebook cell's file name means nothing to a reader
+        return f"{code.co_name}, line {frame.f_lineno}"
+    return f"{code.co_name} at {os.path.basename(code.co_filename)}:{frame.f_lineno}"
 
 
 # --- the rows as text --------------------------------------------------------------------------
@@ -431,7 +432,7 @@ class _Generator:
     def emit_forward(self, formulas: list[_Formulas]) -> None:
         program, names = self.program, self.program.names
         n = len(program.input_labels)
-        self.lines.append("    # forward sweep: the primal v_i of each row, as (8.50)-(8.56)")
+        self.lines.append("    # forward sweep: the primal v_i of each row, in order")
         for k, label in enumerate(program.input_labels, 1):
             shown = "" if label == f"x{k}" else label
             self.emit(f"{names[k - 1]} = x{k}", comment=shown)
@@ -503,14 +504,14 @@ class _Generator:
         )
 
     def emit_reverse(self, formulas: list[_Formulas]) -> str:
-        """The reverse sweep v̄_j += v̄_i ∂v_i/∂v_j (8.69)-(8.76); returns the gradient's text."""
+        """The reverse sweep v̄_j += v̄_i ∂v_i/∂v_j (8.69)-(8.75); returns the gradient's text."""
         program, names = self.program, self.program.names
         n = len(program.input_labels)
         output = program.outputs[0]
         live = _ancestors_of(program, output)
         gradient = [f"{names[k]}_bar" if k + 1 in live else "0.0" for k in range(n)]
         self.lines.append(
-            "    # reverse sweep: the adjoint v̄_i = ∂f/∂v_i of each row, as (8.69)-(8.76)"
+            "    # reverse sweep: the adjoint v̄_i = ∂f/∂v_i of each row, from the output back (8.68)"
         )
         if type(output) is not int:
             return _tuple(gradient)

@@ -184,8 +184,10 @@ def test_replay_on_floats_equals_the_graph_and_makes_no_value():
 def test_zero_adjoint_passes_nothing_on_as_in_backward():
     # sqrt at 0 has an infinite slope; the zero adjoint through 0 * sqrt(x) must not make nan.
     program = record(lambda x: 0.0 * autodiff.sqrt(x), 0.0)
-    assert program.value_and_grad(0.0) == (0.0, (0.0,)) == graph_value_and_grad(
-        lambda x: 0.0 * autodiff.sqrt(x), 0.0
+    assert (
+        program.value_and_grad(0.0)
+        == (0.0, (0.0,))
+        == graph_value_and_grad(lambda x: 0.0 * autodiff.sqrt(x), 0.0)
     )
 
 
