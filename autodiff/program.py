@@ -511,7 +511,7 @@ class _Generator:
         live = _ancestors_of(program, output)
         gradient = [f"{names[k]}_bar" if k + 1 in live else "0.0" for k in range(n)]
         self.lines.append(
-            "    # reverse sweep: the adjoint v̄_i = ∂f/∂v_i of each row, from the output back (8.68)"
+            "    # reverse sweep: the adjoint v̄_i = ∂f/∂v_i of each row, output first (8.68)"
         )
         if type(output) is not int:
             return _tuple(gradient)
