@@ -9,6 +9,7 @@ batch, and `to_torch()` runs its forward sweep on torch tensors. Comparisons bec
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import linecache
 import math
@@ -316,11 +317,16 @@ _NAMES: dict[Primitive, tuple[str, str]] = {}
 
 
 def _primitive_names() -> dict[Primitive, tuple[str, str]]:
-    """{prim: (its name in ops, e.g. "EXP", the program's function name, e.g. "exp")}."""
-    if len(_NAMES) != len(ops.PRIMITIVES):
-        for attribute, entry in vars(ops).items():
-            if isinstance(entry, Primitive) and attribute.isupper():
-                _NAMES[entry] = (attribute, attribute.lower())
+    """{prim: (how ops names it, e.g. "EXP", the program's function name, e.g. "exp")}."""
+    if len(_NAMES) != len(ops.PRIMITIVES):  # the table grew (or this is the first call)
+        attributes = {id(e): a for a, e in vars(ops).items() if isinstance(e, Primitive)}
+        for prim in ops.PRIMITIVES.values():
+            attribute = attributes.get(id(prim), "")
+            if attribute.isupper():
+                _NAMES[prim] = (attribute, attribute.lower())
+            else:  # an entry with no name of its own in ops: reached through the table
+                function = prim.name if prim.name.isidentifier() else f"op{len(_NAMES)}"
+                _NAMES[prim] = (f"PRIMITIVES[{prim.name!r}]", function)
     return _NAMES
 
 
@@ -402,8 +408,11 @@ class _Generator:
             results.append(", ".join(_output_text(x, names, "_dot") for x in program.outputs))
         if self.adjoint:
             results.append(self.emit_reverse(formulas))
-        if len(program.outputs) > 1:
-            results = [f"({results[0]})", *results[1:]]
+        if not program.single_output:  # f returned a list or tuple: so does the program
+            results = [
+                f"({results[0]},)" if len(program.outputs) == 1 else f"({results[0]})",
+                *results[1:],
+            ]
         self.lines.append(f"    return {', '.join(results)}")
         return header + self.lines
 
@@ -744,31 +753,23 @@ class Program:
         numbers the replay gives: it is the text the replay compiles.
         """
         lines, needed = self._lines(tangent, adjoint, None)
-        imports, bindings, specials = [], [], []
-        names = _primitive_names()
-        by_function = {function: (prim, attribute) for prim, (attribute, function) in names.items()}
-        for name in sorted(needed):
-            if name in ("inf", "nan"):
-                specials.append(name)
-            elif name == "guard":
-                bindings.insert(0, "from autodiff.program import guard")
-            else:
-                base = name.removesuffix("_grads")
-                attribute = by_function[base][1]
-                imports.append(attribute)
-                part = "local_grads" if name.endswith("_grads") else "value"
-                bindings.append(f"{name} = {attribute}.{part}")
-        header = []
-        if specials:
-            header.append(f"from math import {', '.join(specials)}")
-        imports_line = ", ".join(sorted(set(imports)))
-        if imports_line:
-            header.append(f"from autodiff.ops import {imports_line}")
-        header += [line for line in bindings if line.startswith("from")]
-        rules = [line for line in bindings if not line.startswith("from")]
+        by_function = {function: attribute for attribute, function in _primitive_names().values()}
+        header, entries, rules = [], set(), []
+        if needed & {"inf", "nan"}:
+            header.append(f"from math import {', '.join(sorted(needed & {'inf', 'nan'}))}")
+        for name in sorted(needed - {"inf", "nan", "guard"}):
+            attribute = by_function[name.removesuffix("_grads")]  # EXP, or PRIMITIVES['exp']
+            entries.add(attribute.split("[", 1)[0])
+            rules.append(
+                f"{name} = {attribute}.{'local_grads' if name.endswith('_grads') else 'value'}"
+            )
+        if entries:
+            header.append(f"from autodiff.ops import {', '.join(sorted(entries))}")
+        if "guard" in needed:
+            header.append("from autodiff.program import guard")
         if rules:
             header += ["", "# the rule table's own functions", *rules]
-        return "\n".join([*header, "", "", *lines]) + "\n" if header else "\n".join(lines) + "\n"
+        return "\n".join([*header, "", "", ""] if header else []) + "\n".join(lines) + "\n"
 
     def _function_name(self, tangent: bool, adjoint: bool) -> str:
         return self.name + ("_jvp" if tangent else "") + ("_value_and_grad" if adjoint else "")
@@ -785,8 +786,7 @@ class Program:
             lines, needed = self._lines(False, adjoint, batch)
             namespace = {name: _rule(name, backend) for name in needed}
             text = "\n".join(lines) + "\n"
-            filename = f"<program {self.name} {len(_COMPILED)}>"
-            _COMPILED.append(filename)
+            filename = f"<program {self.name} {next(_COMPILED)}>"
             # The generated lines show in tracebacks, as a file's would.
             linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
             exec(compile(text, filename, "exec"), namespace)
@@ -868,7 +868,7 @@ class Program:
         return self._compiled(False, None, "torch")
 
 
-_COMPILED: list[str] = []
+_COMPILED = itertools.count()  # numbers the generated files, for tracebacks
 
 
 def _free_name(name: str) -> bool:

@@ -798,10 +798,10 @@ def one_point_program(model: nn.MLP, point: list[float], target: int) -> autodif
 def bench_replay(quick: bool) -> None:
     print("\n## 4. The trace as a program: record one point's loss, replay it over the batch")
     print(
-        "The demo step of section 2 (tanh, two moons, 100 points, hinge + 1e-4 Σp², SGD) four ways:\n"
-        "the graph built for every point; autodiff.record of one point's loss (parameters, x, t\n"
-        "as inputs) replayed over numpy arrays of the 100 points, plus the recorded L2 term;\n"
-        "PyTorch on the same float64 matrices, when installed. And one point on floats: the\n"
+        "The demo step of section 2 (tanh, two moons, 100 points, hinge + 1e-4 Σp², SGD) three\n"
+        "ways: the graph built for every point; autodiff.record of one point's loss (parameters,\n"
+        "x, t as inputs) replayed over numpy arrays of the 100 points, plus the recorded L2 term;\n"
+        "PyTorch on the same float64 matrices, when installed. Then one point on floats: the\n"
         "recorded program replayed against the hand-written plain-float loss and gradient."
     )
     points, labels = nn.datasets.make_moons(100, 0.1, seed=0)
