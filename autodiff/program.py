@@ -128,7 +128,7 @@ def record(f: Callable[..., Any], *example_args: Any) -> Program:
             )
         if rule is None:
             continue  # a leaf made inside f: a constant, folded into the rows that use it
-        if isinstance(rule, CustomOp):
+        if isinstance(rule, CustomOp) or ops.PRIMITIVES.get(rule.name) is not rule:
             raise ValueError(
                 f"record: custom op {rule.name!r} cannot be replayed: it keeps only the numbers "
                 "of its local derivatives, not a rule for them; add it to the table in ops.py"
@@ -318,9 +318,10 @@ _NAMES: dict[Primitive, tuple[str, str]] = {}
 
 def _primitive_names() -> dict[Primitive, tuple[str, str]]:
     """{prim: (how ops names it, e.g. "EXP", the program's function name, e.g. "exp")}."""
-    if len(_NAMES) != len(ops.PRIMITIVES):  # the table grew (or this is the first call)
+    missing = [prim for prim in ops.PRIMITIVES.values() if prim not in _NAMES]
+    if missing:  # the first call, or the table grew
         attributes = {id(e): a for a, e in vars(ops).items() if isinstance(e, Primitive)}
-        for prim in ops.PRIMITIVES.values():
+        for prim in missing:
             attribute = attributes.get(id(prim), "")
             if attribute.isupper():
                 _NAMES[prim] = (attribute, attribute.lower())

@@ -292,6 +292,17 @@ def test_array_rules_match_the_float_rules(name, point):
             assert g[b] == pytest.approx(e, rel=1e-15, abs=1e-300, nan_ok=True), (name, example)
 
 
+def test_a_primitive_without_an_array_rule_is_refused_over_a_batch(monkeypatch):
+    cube = ops.Primitive("cube", "cube({0})", lambda x: math.pow(x, 3), lambda x, out: (3 * x * x,))
+    monkeypatch.setitem(ops.PRIMITIVES, "cube", cube)
+    program = record(lambda x: apply(cube, x), 2.0)
+    assert program.value_and_grad(2.0) == (8.0, (12.0,))  # on floats: the rule itself
+    assert "cube = PRIMITIVES['cube'].value" in program.source()
+    assert "v1_bar += v2_bar * (3 * v1 * v1)" in program.source()  # the rule's formula
+    with pytest.raises(TypeError, match="'cube' has no numpy version of its value"):
+        program(np.array([1.0, 2.0]))
+
+
 def test_batch_domain_errors_name_the_op():
     with pytest.raises(ValueError, match=r"log: argument must be positive, got -1\.0"):
         record(autodiff.log, 1.0)(np.array([1.0, -1.0]))
