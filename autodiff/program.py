@@ -944,11 +944,8 @@ def _array_rules() -> dict[str, tuple]:
 
     def first(mask: Any, *arrays: Any) -> tuple:
         """The values of `arrays` at the first example where `mask` holds, for a message."""
-        k = np.argmax(np.broadcast_to(mask, np.broadcast(*arrays).shape))
-        return tuple(
-            float(np.broadcast_to(a, mask.shape if np.ndim(mask) else ())[k] if np.ndim(a) else a)
-            for a in arrays
-        )
+        k = int(np.argmax(mask)) if np.ndim(mask) else 0
+        return tuple(float(a[k]) if np.ndim(a) else float(a) for a in arrays)
 
     def divide(a: Any, b: Any) -> Any:
         if np.any(b == 0):
@@ -957,7 +954,7 @@ def _array_rules() -> dict[str, tuple]:
         return np.true_divide(a, b)
 
     def power(a: Any, b: Any) -> Any:
-        complex_result = (a < 0) & (np.floor(b) != b)
+        complex_result = (a < 0) & ~(np.isfinite(b) & (np.floor(b) == b))  # as _is_integer
         if np.any(complex_result):
             x, y = first(complex_result, a, b)
             raise ValueError(f"pow: negative base {x!r} with non-integer exponent {y!r}")
