@@ -7,7 +7,11 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_ops import POINTS
+from test_random_graphs import inputs, run
+from test_random_graphs import program as programs
 
 import autodiff
 import nn
@@ -179,6 +183,27 @@ def test_replay_on_floats_equals_the_graph_and_makes_no_value():
     expected = graph_value_and_grad(f, *values, 0.1, 0.4, -1.0, parameters=model.parameters())
     assert (value, grads) == expected
     assert output == value
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs, inputs, st.data())
+def test_random_graphs_replay_exactly_as_built(steps, xs, data):
+    """Recorded at xs, replayed at other inputs: the graph's numbers there, bit for bit."""
+
+    def f(*values):
+        return run(steps, values)
+
+    program = record(f, *xs)
+    others = data.draw(st.lists(st.floats(-2.0, 2.0), min_size=len(xs), max_size=len(xs)))
+    value, grads = program.value_and_grad(*others)
+    expected_value, expected_grads = graph_value_and_grad(f, *others)
+    assert same(value, expected_value)
+    assert all(map(same, grads, expected_grads))
+    columns = [np.array(pair) for pair in zip(xs, others)]
+    values, per_example = program.value_and_grad(*columns, reduce="none")
+    assert values[1] == pytest.approx(value, rel=1e-13, abs=1e-13, nan_ok=True)
+    for g, e in zip(per_example, grads):
+        assert g[1] == pytest.approx(e, rel=1e-12, abs=1e-12, nan_ok=True)
 
 
 def test_zero_adjoint_passes_nothing_on_as_in_backward():
