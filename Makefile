@@ -1,29 +1,29 @@
 # tracegrad: every target sets up what it needs first, so any one of them works on a fresh clone.
-#   make install    .venv with the package (editable) and everything the demo, tests and notebooks use
 #   make demo       train the textbook network; plots and the graph go to out/
 #   make test       the test suite and every notebook, each run top to bottom
+#   make lab        JupyterLab in .venv, opened on the notebooks (LAB_ARGS=... passes options)
+#   make student    the student release of the notebooks, solutions stubbed, in out/student/
+#   make notebooks  re-execute notebooks/*.ipynb in place, keeping their outputs
 #   make bench      timings against micrograd 0.1.0 and plain floats (installs micrograd into .venv;
 #                   BENCH_ARGS=--quick for a short run)
-#   make notebooks  re-execute notebooks/*.ipynb in place, keeping their outputs
 #   make lint       ruff check (code and notebooks) and ruff format --check (code)
+#   make install    .venv with everything all of the above use
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 CELL_TIMEOUT := 300
 # Each notebook runs in a fresh kernel of .venv's Python, whatever kernel it was saved with.
 NBMAKE := --nbmake --nbmake-timeout=$(CELL_TIMEOUT) --nbmake-kernel=python3
 
-.PHONY: install graphviz demo test bench notebooks lint
+.PHONY: install graphviz demo test lab student bench notebooks lint
 
-install: $(STAMP) graphviz
+install: $(VENV)/.installed-dev graphviz
 
-# The stamp is newer than pyproject.toml once the install has succeeded; editing the dependencies
-# reinstalls, anything else reuses the environment.
-$(STAMP): pyproject.toml
+# The virtual environment itself, made once.
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
 	  echo "tracegrad needs Python >= 3.10; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 	  echo "Run with a newer one, e.g.: make $(MAKECMDGOALS) PYTHON=python3.11"; \
@@ -31,9 +31,13 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) || { \
 	  echo "Could not create $(VENV). On Debian/Ubuntu: sudo apt-get install python3-venv"; \
 	  exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	@touch $(STAMP)
+
+# One stamp per extra of pyproject.toml (demo, test, lab, ...): each target installs only the extra
+# it needs. A stamp is newer than pyproject.toml once its install has succeeded; editing the
+# dependencies reinstalls, anything else reuses the environment.
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	@touch $@
 
 # Graphviz's `dot` program renders the computation graphs (the Python package only writes DOT).
 graphviz:
@@ -49,21 +53,30 @@ graphviz:
 	    exit 1; \
 	  fi; }
 
-demo: install
+demo: $(VENV)/.installed-demo graphviz
 	MPLBACKEND=Agg $(BIN)/python -m nn.demo
 
 # pytest exits with 5 when it collects nothing, so an empty suite fails this target too.
-test: install
+test: $(VENV)/.installed-test graphviz
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests $(if $(NOTEBOOKS),$(NBMAKE) $(NOTEBOOKS))
 
-bench: $(STAMP)
+# The server runs until you stop it (Ctrl-C); notebook 0 opens first. Jupyter refuses to run as
+# root unless told to, which a container's only user often is.
+lab: $(VENV)/.installed-lab graphviz
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) \
+	  notebooks/00_build_your_own.ipynb
+
+student: $(VENV)/.installed-notebooks
+	$(BIN)/python notebooks/release.py --out out/student
+
+bench: $(VENV)/.installed-demo
 	$(BIN)/python -m pip install --quiet micrograd==0.1.0
 	$(BIN)/python tests/benchmark.py $(BENCH_ARGS)
 
-notebooks: install
+notebooks: $(VENV)/.installed-notebooks graphviz
 	@test -n "$(NOTEBOOKS)" || { echo "No notebooks/*.ipynb to execute."; exit 1; }
 	$(BIN)/jupyter-execute --inplace --timeout=$(CELL_TIMEOUT) --kernel_name=python3 $(NOTEBOOKS)
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-lint
 	$(BIN)/ruff check --no-cache autodiff nn tests notebooks
-	$(BIN)/ruff format --no-cache --check autodiff nn tests
+	$(BIN)/ruff format --no-cache --check autodiff nn tests notebooks/release.py

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .functional import grad
-from .ops import is_real
+from .ops import is_real, to_float
 from .value import Value
 
 #: Machine epsilon of a float, 2^-52 ≈ 2.2e-16.
@@ -48,7 +48,8 @@ def numerical_grad(
 def _differences(f: Callable[..., Any], xs: Sequence[Any], eps: float, method: str) -> list:
     if method not in ("central", "forward"):
         raise ValueError(f"method must be 'central' or 'forward', not {method!r}")
-    if not is_real(eps) or not (0 < eps < math.inf):
+    eps = _number("eps", eps)
+    if not 0 < eps < math.inf:
         raise ValueError(f"eps must be a positive finite number, got {eps!r}")
     point = _point(xs)
     central = method == "central"
@@ -81,7 +82,14 @@ def _point(xs: Sequence[Any]) -> list[float]:
     for i, x in enumerate(xs):
         if not is_real(x):
             raise TypeError(f"xs[{i}] must be a real number, not {type(x).__name__}")
-    return [float(x) for x in xs]
+    return [to_float(x, f"xs[{i}]") for i, x in enumerate(xs)]
+
+
+def _number(name: str, x: Any) -> float:
+    """A step size or tolerance as a float: TypeError for a non-number, ValueError if too large."""
+    if isinstance(x, bool) or not is_real(x):
+        raise TypeError(f"{name} must be a real number, not {type(x).__name__}")
+    return to_float(x, name)
 
 
 def _evaluate(f: Callable[..., Any], point: list[float]) -> float:
@@ -185,9 +193,12 @@ def gradcheck(
     1e-13·|f'''| at the default step, far below atol. With `raise_on_fail`, a failure raises
     AssertionError carrying the table.
     """
+    atol, rtol = _number("atol", atol), _number("rtol", rtol)
     for name, tolerance in (("atol", atol), ("rtol", rtol)):
-        if not is_real(tolerance) or not (0 <= tolerance < math.inf):
+        if not 0 <= tolerance < math.inf:
             raise ValueError(f"{name} must be a non-negative finite number, got {tolerance!r}")
+    if not isinstance(raise_on_fail, bool):
+        raise TypeError(f"raise_on_fail must be True or False, not {raise_on_fail!r}")
     numeric = _differences(f, xs, eps, "central")
     analytic = grad(f, argnums=tuple(range(len(xs))))(*xs)
     names = _input_names(f, len(xs))

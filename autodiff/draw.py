@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .ops import is_real, limit, to_float
 from .trace import Trace, build_trace, node_names, printable
 from .value import Value, ancestors
 
@@ -47,7 +48,7 @@ def draw_dot(
     """
     order = _order(output)
     check_rankdir(rankdir)
-    highlighted = {highlight} if isinstance(highlight, Value) else set(highlight)
+    highlighted = _highlighted(highlight)
     missing = highlighted.difference(order)
     if missing:
         raise ValueError(f"highlight: {len(missing)} of the given nodes are not in this graph")
@@ -139,7 +140,9 @@ def backward_steps(output: Value, seed: float = 1.0) -> Iterator[BackwardStep]:
     """
     order = _order(output)
     adjoint = dict.fromkeys(order, 0.0)
-    adjoint[output] = float(seed)
+    if not is_real(seed):
+        raise TypeError(f"seed must be a real number, not {type(seed).__name__}")
+    adjoint[output] = to_float(seed, "seed")
     # NOTE: each step keeps its own copy of all adjoints, so N steps hold N² numbers: fine for
     # the small graphs one steps through by eye, not for a network's whole loss.
     for number, node in enumerate(reversed(order), 1):
@@ -216,10 +219,24 @@ def check_rankdir(rankdir: str) -> None:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
 
 
+def _highlighted(highlight: Any) -> set[Value]:
+    """draw_dot's `highlight`: one Value or a collection of Values, as a set."""
+    if isinstance(highlight, Value):
+        return {highlight}
+    items = (
+        list(highlight)
+        if isinstance(highlight, Iterable) and not isinstance(highlight, str)
+        else [highlight]
+    )
+    for item in items:
+        if not isinstance(item, Value):
+            raise TypeError(f"highlight takes a Value or Values, not {type(item).__name__}")
+    return set(items)
+
+
 def _too_big(order: list[Value], max_nodes: int | None) -> bool:
     """True (with a warning) when the graph has more than `max_nodes` nodes (checked first)."""
-    if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
-        raise ValueError(f"max_nodes must be a positive int or None, not {max_nodes!r}")
+    max_nodes = limit("max_nodes", max_nodes)
     if max_nodes is None or len(order) <= max_nodes:
         return False
     warnings.warn(
@@ -293,9 +310,9 @@ def _box(node: Value, name: str, adjoint: float, fill: str | None) -> str:
 
 def _message(local: float, adjoint: float) -> float:
     """v̄_j ∂v_j/∂v_i, the same product in the same order as backward()."""
-    # NOTE: as in backward(), a zero adjoint sends 0 even through an infinite local derivative
-    # (IEEE would give 0 · inf = nan).
-    return local * adjoint if adjoint else 0.0
+    # NOTE: as in backward(), a zero adjoint or a zero local derivative sends 0 even when the
+    # other factor is infinite (IEEE would give 0 · inf = nan).
+    return local * adjoint if adjoint and local else 0.0
 
 
 def _local_text(names: Mapping[Value, str], child: Value, k: int, local: float) -> str:

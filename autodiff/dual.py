@@ -24,7 +24,7 @@ from operator import attrgetter
 from typing import Any
 
 from . import ops
-from .ops import ComparesPrimal, Mode, Primitive, is_real
+from .ops import ComparesPrimal, Primitive, current_mode, is_real, to_float
 
 _passes = itertools.count(1)
 _running = {0}  # the tags of the passes under way; 0 is for Duals made by hand
@@ -75,8 +75,8 @@ class Dual(ComparesPrimal):
                     f"Dual {name} must be a real number, a Value or a Dual of an enclosing "
                     f"forward pass, not {type(x).__name__}"
                 )
-        self.primal = float(primal) if is_real(primal) else primal
-        self.tangent = float(tangent) if is_real(tangent) else tangent
+        self.primal = to_float(primal, "Dual primal") if is_real(primal) else primal
+        self.tangent = to_float(tangent, "Dual tangent") if is_real(tangent) else tangent
         self.tag = tag
 
     def __repr__(self) -> str:
@@ -97,7 +97,7 @@ class Dual(ComparesPrimal):
             if isinstance(x, Dual) and x.tag == tag:
                 args.append(x.primal)
             elif is_real(x):
-                args.append(float(x))
+                args.append(to_float(x, f"op {prim.name!r}: constant operand"))
             elif isinstance(x, Dual) or _is_node(x):
                 args.append(x)
             else:
@@ -113,7 +113,7 @@ class Dual(ComparesPrimal):
             # zero adjoint in reverse mode: both modes then agree at a kink such as sqrt at 0.
             if isinstance(x, Dual) and x.tag == tag and x.tangent and local:
                 tangent += local * x.tangent
-        if Mode.detect_anomaly:
+        if current_mode().detect_anomaly:
             _check_finite(prim, inputs, primal, tangent)
         return cls(primal, tangent, tag)
 
@@ -146,6 +146,12 @@ class Dual(ComparesPrimal):
 
     def __rpow__(self, other: Any) -> Dual:
         return self._apply(ops.POW, (other, self))
+
+    def __mod__(self, other: Any) -> Dual:
+        return self._apply(ops.MOD, (self, other))
+
+    def __rmod__(self, other: Any) -> Dual:
+        return self._apply(ops.MOD, (other, self))
 
     def __neg__(self) -> Dual:
         return self._apply(ops.NEG, (self,))

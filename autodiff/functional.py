@@ -8,12 +8,11 @@ as Values built with `create_graph=True`, so transforms nest: `grad(grad(f))` is
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .dual import Dual, check_running, forward_pass
-from .ops import is_real
+from .ops import as_int, current_mode, is_real, mode, to_float
 from .value import Value, adjoints, dot
 
 Argnums = int | tuple[int, ...]
@@ -46,26 +45,11 @@ def gradients(output: Any, inputs: Sequence[Value], create_graph: bool = False) 
 # --- how every reverse-mode transform calls f ----------------------------------------------
 
 
-class _Nesting:
-    """How many reverse-mode transforms are running their `f` right now (0 outside any)."""
-
-    depth = 0
-
-
-@contextlib.contextmanager
-def _running_f() -> Iterator[None]:
-    _Nesting.depth += 1
-    try:
-        yield
-    finally:
-        _Nesting.depth -= 1
-
-
 def _nested(args: Iterable[Any]) -> bool:
     """Whether derivatives must be Values (create_graph): when some argument is a Value in a
-    graph, or when an enclosing reverse-mode transform is running, since f may then use its
-    Values through a closure."""
-    return _Nesting.depth > 0 or any(isinstance(x, Value) for x in args)
+    graph, or when an enclosing reverse-mode transform is running in this thread or task, since
+    f may then use its Values through a closure."""
+    return current_mode().in_transform or any(isinstance(x, Value) for x in args)
 
 
 _FORWARD_OVER_REVERSE = (
@@ -79,7 +63,9 @@ def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]
     nested = _nested(args)
     # 1. Every number becomes a leaf, so f may call Value methods on any of its arguments;
     #    other objects (data, options) that are not differentiated pass through unchanged.
-    call_args = [Value(x) if is_real(x) else x for x in args]
+    call_args = [
+        Value(to_float(x, f"argument {i}")) if is_real(x) else x for i, x in enumerate(args)
+    ]
     for i in argnums:
         x = args[i]
         if isinstance(x, Value):
@@ -95,7 +81,7 @@ def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]
 
 def _call(f: Callable[..., Any], args: Sequence[Any]) -> Any:
     """f(*args), marked as running inside a transform so that inner transforms build graphs."""
-    with _running_f():
+    with mode(in_transform=True):
         return f(*args)
 
 
@@ -132,13 +118,14 @@ def _result(y: Any, nested: bool) -> Any:
         return y
     if nested:
         return y if isinstance(y, Value) else Value(y)
-    return y.data if isinstance(y, Value) else float(y)
+    return y.data if isinstance(y, Value) else to_float(y, "the output of f")
 
 
 def _argnums(argnums: Any) -> tuple[int, ...]:
-    items = argnums if isinstance(argnums, tuple) else (argnums,)
+    given = argnums if isinstance(argnums, tuple) else (argnums,)
+    items = tuple(as_int(i) for i in given)  # numpy's ints too
     for i in items:
-        if isinstance(i, bool) or not isinstance(i, int):
+        if i is None:
             raise TypeError(f"argnums must be an int or a tuple of ints, not {argnums!r}")
         if i < 0:
             raise ValueError(f"argnums must be non-negative, got {i}")
@@ -168,7 +155,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         output = _single_output("grad", _call(f, call_args))
         derivatives = gradients(output, inputs, create_graph=nested)
         value = _result(output, nested)
-        return value, (derivatives[0] if isinstance(argnums, int) else tuple(derivatives))
+        return value, (tuple(derivatives) if isinstance(argnums, tuple) else derivatives[0])
 
     return value_and_grad_f
 
@@ -341,9 +328,12 @@ def _check_reals_or_values(name: str, what: str, items: Sequence[Any]) -> None:
     for i, x in enumerate(items):
         if not (is_real(x) or isinstance(x, (Value, Dual))):
             raise TypeError(f"{name}: {what}[{i}] must be a real number or a Value, not {_kind(x)}")
+        if is_real(x):
+            to_float(x, f"{name}: {what}[{i}]")
 
 
 def _check_reals(name: str, what: str, items: Sequence[Any]) -> None:
     for i, x in enumerate(items):
         if not is_real(x):
             raise TypeError(f"{name}: {what}[{i}] must be a real number, not {_kind(x)}")
+        to_float(x, f"{name}: {what}[{i}]")

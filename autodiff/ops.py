@@ -9,21 +9,53 @@ are Values, which makes the derivatives themselves differentiable.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 import operator
 import sys
-from collections.abc import Callable
-from contextvars import ContextVar
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
 
 class Mode:
-    """Engine-wide switches set by `no_grad()` and `detect_anomaly()` (not thread-local)."""
+    """The switches of one thread or asyncio task: `no_grad()`, `detect_anomaly()`, and whether a
+    reverse-mode transform is running the user's function (then inner transforms build graphs)."""
 
-    recording = True
-    detect_anomaly = False
+    __slots__ = ("recording", "detect_anomaly", "in_transform")
+
+    def __init__(
+        self, recording: bool = True, detect_anomaly: bool = False, in_transform: bool = False
+    ) -> None:
+        self.recording = recording
+        self.detect_anomaly = detect_anomaly
+        self.in_transform = in_transform
+
+
+#: The switches where nothing was entered. Operations check `current_mode() is DEFAULT_MODE`
+#: first: one identity test, cheaper than reading the two switches.
+DEFAULT_MODE = Mode()
+# NOTE: a context variable, as `decimal.localcontext` uses: each thread starts from the default
+# and each asyncio task from a copy of its creator's, so a `with no_grad():` in one thread or
+# task never changes what another records, and leaving it restores exactly what was there.
+_mode: contextvars.ContextVar[Mode] = contextvars.ContextVar("tracegrad_mode", default=DEFAULT_MODE)
+current_mode = _mode.get
+
+
+@contextlib.contextmanager
+def mode(**switches: bool) -> Iterator[None]:
+    """Inside, the current thread's or task's switches are changed as given; restored on exit."""
+    now = current_mode()
+    changed = Mode(now.recording, now.detect_anomaly, now.in_transform)
+    for name, value in switches.items():
+        setattr(changed, name, value)
+    token = _mode.set(changed)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
 
 
 class Primitive:
@@ -109,8 +141,11 @@ def _ieee_pow(a: float, b: float) -> float:
 
 def _pow_grads(a: Any, b: Any, out: Any) -> tuple:
     base, exponent = _number(a), _number(b)
-    if exponent == 0 and base == 0:
-        d_base: Any = 0.0  # PyTorch's slope of a^0 at a = 0, where b·a^(b-1) would be 0 · inf
+    if exponent == 0 and (base == 0 or not isinstance(b, ComparesPrimal)):
+        # NOTE: a^0 = 1 has slope 0 at every a, where b·a^(b-1) would be 0 · inf (a = 0 or a
+        # tiny a such as 5e-324) or 0 · nan (a = nan). A Value exponent keeps the product form,
+        # whose derivative with respect to b (a^(b-1) at b = 0) a second pass needs.
+        d_base: Any = 0.0
     elif base == 0 and exponent < 1:
         d_base = math.inf  # NOTE: the slope of a^b at 0 is infinite for 0 < b < 1
     else:
@@ -177,12 +212,12 @@ def _sqrt_grads(x: Any, out: Any) -> tuple:
 
 def _sin(x: float) -> float:
     """sin x;  d/dx = cos x."""
-    return math.sin(x)
+    return math.sin(x) if math.isfinite(x) else math.nan  # IEEE: sin(±inf) is nan, no error
 
 
 def _cos(x: float) -> float:
     """cos x;  d/dx = -sin x."""
-    return math.cos(x)
+    return math.cos(x) if math.isfinite(x) else math.nan
 
 
 def _tanh(x: float) -> float:
@@ -208,6 +243,164 @@ def _softplus(x: float) -> float:
     """ln(1 + e^x), Bishop's soft ReLU;  d/dx = σ(x)."""
     # NOTE: max(x, 0) + ln(1 + e^-|x|) equals ln(1 + e^x) and never overflows.
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+# --- more of Python's math functions ---------------------------------------------------------
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _tan(x: float) -> float:
+    """tan x;  d/dx = 1 + tan² x."""
+    return math.tan(x) if math.isfinite(x) else math.nan  # IEEE: tan(±inf) is nan
+
+
+def _sinh(x: float) -> float:
+    """sinh x;  d/dx = cosh x."""
+    try:
+        return math.sinh(x)
+    except OverflowError:
+        return math.copysign(math.inf, x)  # NOTE: IEEE overflow, as exp does
+
+
+def _cosh(x: float) -> float:
+    """cosh x;  d/dx = sinh x."""
+    try:
+        return math.cosh(x)
+    except OverflowError:
+        return math.inf
+
+
+def _asin(x: float) -> float:
+    """arcsin x for -1 ≤ x ≤ 1;  d/dx = 1/√(1 - x²), infinite at ±1."""
+    if x < -1.0 or x > 1.0:
+        raise ValueError(f"asin: argument must be in [-1, 1], got {x!r}")
+    return math.asin(x)
+
+
+def _acos(x: float) -> float:
+    """arccos x for -1 ≤ x ≤ 1;  d/dx = -1/√(1 - x²), infinite at ±1."""
+    if x < -1.0 or x > 1.0:
+        raise ValueError(f"acos: argument must be in [-1, 1], got {x!r}")
+    return math.acos(x)
+
+
+def _arcsine_slope(x: Any) -> Any:
+    """1/√(1 - x²), written (1 - x)(1 + x) to keep its digits near ±1; inf at ±1."""
+    if abs(_number(x)) == 1.0:
+        return math.inf
+    return 1.0 / sqrt((1.0 - x) * (1.0 + x))
+
+
+def _atan(x: float) -> float:
+    """arctan x;  d/dx = 1/(1 + x²)."""
+    return math.atan(x)
+
+
+def _asinh(x: float) -> float:
+    """arsinh x;  d/dx = 1/√(x² + 1)."""
+    return math.asinh(x)
+
+
+def _acosh(x: float) -> float:
+    """arcosh x for x ≥ 1;  d/dx = 1/√(x² - 1), infinite at 1."""
+    if x < 1.0:
+        raise ValueError(f"acosh: argument must be at least 1, got {x!r}")
+    return math.acosh(x)
+
+
+def _acosh_grads(x: Any, out: Any) -> tuple:
+    # x² - 1 written (x - 1)(x + 1), which keeps its digits near 1.
+    return (math.inf if _number(x) == 1.0 else 1.0 / sqrt((x - 1.0) * (x + 1.0)),)
+
+
+def _atanh(x: float) -> float:
+    """artanh x for -1 < x < 1;  d/dx = 1/(1 - x²)."""
+    if x <= -1.0 or x >= 1.0:
+        raise ValueError(f"atanh: argument must be in (-1, 1), got {x!r}")
+    return math.atanh(x)
+
+
+def _log1p(x: float) -> float:
+    """ln(1 + x) for x > -1, exact for small x;  d/dx = 1/(1 + x)."""
+    if x <= -1.0:
+        raise ValueError(f"log1p: argument must be greater than -1, got {x!r}")
+    return math.log1p(x)
+
+
+def _expm1(x: float) -> float:
+    """e^x - 1, exact for small x;  d/dx = e^x."""
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return math.inf  # NOTE: IEEE overflow, as exp does
+
+
+def _log2(x: float) -> float:
+    """log₂ x for x > 0;  d/dx = 1/(x ln 2)."""
+    if x <= 0:
+        raise ValueError(f"log2: argument must be positive, got {x!r}")
+    return math.log2(x)
+
+
+def _log10(x: float) -> float:
+    """log₁₀ x for x > 0;  d/dx = 1/(x ln 10)."""
+    if x <= 0:
+        raise ValueError(f"log10: argument must be positive, got {x!r}")
+    return math.log10(x)
+
+
+def _erf(x: float) -> float:
+    """erf x = (2/√π) ∫₀ˣ e^(-t²) dt;  d/dx = (2/√π) e^(-x²)."""
+    return math.erf(x)
+
+
+def _sign(x: float) -> float:
+    """sign x: -1, 0 or 1 (nan for nan);  d/dx = 0, also at 0 (PyTorch's convention)."""
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return x  # 0.0, -0.0 or nan
+
+
+def _mod(a: float, b: float) -> float:
+    """a mod b = a - b·⌊a/b⌋, with the sign of b (Python's %);  ∂/∂a = 1, ∂/∂b = -⌊a/b⌋."""
+    if b == 0:
+        raise ZeroDivisionError(f"modulo by zero: {a!r} % {b!r}")
+    return a % b
+
+
+def _mod_grads(a: Any, b: Any, out: Any) -> tuple:
+    # Python's // is the ⌊a/b⌋ that % uses (math.floor(a / b) can differ by rounding, and
+    # raises on inf). It is piecewise constant, so a float serves higher orders too.
+    return (1.0, -(_number(a) // _number(b)))
+
+
+def _maximum(a: float, b: float) -> float:
+    """max(a, b), nan if either is;  ∂/∂a = 1 if a > b, 0 if a < b, ½ at a tie (∂/∂b alike)."""
+    if a > b:
+        return a
+    if b > a:
+        return b
+    return a if a == b else math.nan
+
+
+def _minimum(a: float, b: float) -> float:
+    """min(a, b), nan if either is;  ∂/∂a = 1 if a < b, 0 if a > b, ½ at a tie (∂/∂b alike)."""
+    if a < b:
+        return a
+    if b < a:
+        return b
+    return a if a == b else math.nan
+
+
+# NOTE: at a tie the adjoint is split equally between the two inputs, as PyTorch's max does.
+_HALF_HALF = (0.5, 0.5)
+_ONE_ZERO = (1.0, 0.0)
+_ZERO_ONE = (0.0, 1.0)
 
 
 # --- n-ary nodes -----------------------------------------------------------------------------
@@ -268,10 +461,44 @@ RELU = Primitive("relu", "relu({0})", _relu, lambda x, out: (1.0 if x > 0 else 0
 SOFTPLUS = Primitive("softplus", "softplus({0})", _softplus, lambda x, out: (sigmoid(x),))
 DOT = Primitive("dot", "dot", _dot, _dot_grads)
 SUM = Primitive("sum", "sum", _sum, lambda *args: (1.0,) * (len(args) - 1))
+TAN = Primitive("tan", "tan({0})", _tan, lambda x, out: (1.0 + out * out,))
+SINH = Primitive("sinh", "sinh({0})", _sinh, lambda x, out: (cosh(x),))
+COSH = Primitive("cosh", "cosh({0})", _cosh, lambda x, out: (sinh(x),))
+ASIN = Primitive("asin", "asin({0})", _asin, lambda x, out: (_arcsine_slope(x),))
+ACOS = Primitive("acos", "acos({0})", _acos, lambda x, out: (-_arcsine_slope(x),))
+ATAN = Primitive("atan", "atan({0})", _atan, lambda x, out: (1.0 / (1.0 + x * x),))
+ASINH = Primitive("asinh", "asinh({0})", _asinh, lambda x, out: (1.0 / sqrt(x * x + 1.0),))
+ACOSH = Primitive("acosh", "acosh({0})", _acosh, _acosh_grads)
+ATANH = Primitive("atanh", "atanh({0})", _atanh, lambda x, out: (1.0 / ((1.0 - x) * (1.0 + x)),))
+LOG1P = Primitive("log1p", "log1p({0})", _log1p, lambda x, out: (1.0 / (1.0 + x),))
+EXPM1 = Primitive("expm1", "expm1({0})", _expm1, lambda x, out: (exp(x),))
+LOG2 = Primitive("log2", "log2({0})", _log2, lambda x, out: (1.0 / (x * _LN2),))
+LOG10 = Primitive("log10", "log10({0})", _log10, lambda x, out: (1.0 / (x * _LN10),))
+ERF = Primitive("erf", "erf({0})", _erf, lambda x, out: (_TWO_OVER_SQRT_PI * exp(-(x * x)),))
+SIGN = Primitive("sign", "sign({0})", _sign, lambda x, out: (0.0,))
+MOD = Primitive("%", "{0} % {1}", _mod, _mod_grads)
+MAXIMUM = Primitive(
+    "maximum",
+    "maximum({0}, {1})",
+    _maximum,
+    lambda a, b, out: _ONE_ZERO if a > b else _ZERO_ONE if b > a else _HALF_HALF,
+)
+MINIMUM = Primitive(
+    "minimum",
+    "minimum({0}, {1})",
+    _minimum,
+    lambda a, b, out: _ONE_ZERO if a < b else _ZERO_ONE if b < a else _HALF_HALF,
+)
 
-BINARY = (ADD, SUB, MUL, DIV, POW)
+#: Functions of two arguments, `autodiff.maximum(a, b)` and `autodiff.minimum(a, b)`.
+BINARY_FUNCTIONS = (MAXIMUM, MINIMUM)
+BINARY = (ADD, SUB, MUL, DIV, POW, MOD, *BINARY_FUNCTIONS)
 #: Primitives that are also methods of Value and Dual and functions of this package.
-FUNCTIONS = (EXP, LOG, SIN, COS, TANH, SIGMOID, RELU, SOFTPLUS, SQRT)
+FUNCTIONS = (
+    *(EXP, LOG, SIN, COS, TANH, SIGMOID, RELU, SOFTPLUS, SQRT),
+    *(TAN, SINH, COSH, ASIN, ACOS, ATAN, ASINH, ACOSH, ATANH),
+    *(LOG1P, EXPM1, LOG2, LOG10, ERF, SIGN),
+)
 UNARY = (NEG, POS, ABS, *FUNCTIONS)
 NARY = (DOT, SUM)
 PRIMITIVES = {prim.name: prim for prim in (*BINARY, *UNARY, *NARY)}
@@ -280,6 +507,38 @@ PRIMITIVES = {prim.name: prim for prim in (*BINARY, *UNARY, *NARY)}
 def is_real(x: Any) -> bool:
     """True for the numbers a node accepts as data or constant (int, float, bool, numpy reals)."""
     return type(x) is float or type(x) is int or isinstance(x, numbers.Real) or is_numpy_bool(x)
+
+
+def to_float(x: Any, name: str) -> float:
+    """A real number as a float; one beyond the largest float (10**400, say) is a ValueError."""
+    try:
+        return float(x)
+    except OverflowError:  # Python's message names neither the argument nor the number
+        raise ValueError(f"{name} does not fit in a float (its size is beyond 1.8e308)") from None
+
+
+def as_int(x: Any) -> int | None:
+    """x as a Python int if it is an integer (numpy's too, through `__index__`), else None.
+
+    A bool is no count or index, and a float is not exact (2.0 is refused)."""
+    if isinstance(x, bool) or is_numpy_bool(x):
+        return None
+    try:
+        return operator.index(x)
+    except TypeError:
+        return None
+
+
+def limit(name: str, value: Any) -> int | None:
+    """A display limit such as `max_nodes`: a positive int, or None for no limit."""
+    if value is None:
+        return None
+    number = as_int(value)
+    if number is None:
+        raise TypeError(f"{name} must be an int or None, not {type(value).__name__}")
+    if number < 1:
+        raise ValueError(f"{name} must be a positive int or None, got {number}")
+    return number
 
 
 def is_numpy_bool(x: Any) -> bool:
@@ -317,7 +576,7 @@ class ComparesPrimal:
 
 #: While `autodiff.record` runs f, called as observer(relation, this, other, outcome) after each
 #: comparison, which the program keeps as a guard; None otherwise.
-comparison_observer: ContextVar[Callable[..., None] | None] = ContextVar(
+comparison_observer: contextvars.ContextVar[Callable[..., None] | None] = contextvars.ContextVar(
     "comparison_observer", default=None
 )
 
@@ -341,13 +600,32 @@ def _function(prim: Primitive) -> Callable[[Any], Any]:
 
     def function(x: Any) -> Any:
         if is_real(x):
-            return prim.value(float(x))
+            return prim.value(to_float(x, f"{prim.name}() argument"))
         apply = getattr(type(x), "_apply", None)
         if apply is None:
             raise TypeError(
                 f"{prim.name}() takes a Value, a Dual or a real number, not {type(x).__name__}"
             )
         return apply(prim, (x,))
+
+    function.__name__ = function.__qualname__ = prim.name
+    function.__doc__ = prim.doc
+    return function
+
+
+def _binary_function(prim: Primitive) -> Callable[[Any, Any], Any]:
+    """The module function for a `prim` of two arguments, which may be of different kinds."""
+
+    def function(a: Any, b: Any) -> Any:
+        if is_real(a) and is_real(b):
+            return prim.value(float(a), float(b))
+        # A Value's or a Dual's own _apply takes the other argument as a number, a Value or a Dual.
+        apply = getattr(type(a), "_apply", None) or getattr(type(b), "_apply", None)
+        result = NotImplemented if apply is None else apply(prim, (a, b))
+        if result is NotImplemented:
+            kinds = f"{type(a).__name__} and {type(b).__name__}"
+            raise TypeError(f"{prim.name}() takes Values, Duals or real numbers, not {kinds}")
+        return result
 
     function.__name__ = function.__qualname__ = prim.name
     function.__doc__ = prim.doc
@@ -363,3 +641,20 @@ sigmoid = _function(SIGMOID)
 relu = _function(RELU)
 softplus = _function(SOFTPLUS)
 sqrt = _function(SQRT)
+tan = _function(TAN)
+sinh = _function(SINH)
+cosh = _function(COSH)
+asin = _function(ASIN)
+acos = _function(ACOS)
+atan = _function(ATAN)
+asinh = _function(ASINH)
+acosh = _function(ACOSH)
+atanh = _function(ATANH)
+log1p = _function(LOG1P)
+expm1 = _function(EXPM1)
+log2 = _function(LOG2)
+log10 = _function(LOG10)
+erf = _function(ERF)
+sign = _function(SIGN)
+maximum = _binary_function(MAXIMUM)
+minimum = _binary_function(MINIMUM)

@@ -981,6 +981,28 @@ def _array_rules() -> dict[str, tuple]:
 
         return checked
 
+    def arcsine_slope(x: Any) -> Any:
+        return np.where(np.abs(x) == 1.0, np.inf, 1.0 / np.sqrt((1.0 - x) * (1.0 + x)))
+
+    def modulo(a: Any, b: Any) -> Any:
+        if np.any(b == 0):
+            x, y = first(b == 0, a, b)
+            raise ZeroDivisionError(f"modulo by zero: {x!r} % {y!r}")
+        return np.remainder(a, b)  # Python's %: the sign of b
+
+    def larger(a: Any, b: Any) -> Any:
+        return np.where(a > b, a, np.where(b > a, b, np.where(a == b, a, np.nan)))
+
+    def smaller(a: Any, b: Any) -> Any:
+        return np.where(a < b, a, np.where(b < a, b, np.where(a == b, a, np.nan)))
+
+    def split(a_wins: Any, b_wins: Any) -> tuple:
+        """The adjoint's shares: all to the winner, half each at a tie (as MAXIMUM's rule)."""
+        return (
+            np.where(a_wins, 1.0, np.where(b_wins, 0.0, 0.5)),
+            np.where(a_wins, 0.0, np.where(b_wins, 1.0, 0.5)),
+        )
+
     def sigmoid(x: Any) -> Any:
         z = np.exp(-np.abs(x))  # NOTE: as the float rule, only exp of -|x|: no overflow
         return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
@@ -1012,6 +1034,37 @@ def _array_rules() -> dict[str, tuple]:
             ),
             "softplus": (lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), None),
             "sum": (total, None),
+            "tan": (np.tan, None),
+            "sinh": (np.sinh, None),
+            "cosh": (np.cosh, None),
+            "asin": (
+                domain("asin", lambda x: (x < -1.0) | (x > 1.0), "in [-1, 1]", np.arcsin),
+                lambda x, out: (arcsine_slope(x),),
+            ),
+            "acos": (
+                domain("acos", lambda x: (x < -1.0) | (x > 1.0), "in [-1, 1]", np.arccos),
+                lambda x, out: (-arcsine_slope(x),),
+            ),
+            "atan": (np.arctan, None),
+            "asinh": (np.arcsinh, None),
+            "acosh": (
+                domain("acosh", lambda x: x < 1.0, "at least 1", np.arccosh),
+                lambda x, out: (np.where(x == 1.0, np.inf, 1.0 / np.sqrt((x - 1.0) * (x + 1.0))),),
+            ),
+            "atanh": (
+                domain("atanh", lambda x: (x <= -1.0) | (x >= 1.0), "in (-1, 1)", np.arctanh),
+                None,
+            ),
+            "log1p": (domain("log1p", lambda x: x <= -1.0, "greater than -1", np.log1p), None),
+            "expm1": (np.expm1, None),
+            "log2": (domain("log2", lambda x: x <= 0, "positive", np.log2), None),
+            "log10": (domain("log10", lambda x: x <= 0, "positive", np.log10), None),
+            # NOTE: numpy has no erf; math.erf on each example is exactly the float rule.
+            "erf": (lambda x: np.frompyfunc(math.erf, 1, 1)(x).astype(float), None),
+            "sign": (lambda x: np.where(x > 0, 1.0, np.where(x < 0, -1.0, x)), None),
+            "%": (modulo, lambda a, b, out: (1.0, -np.floor_divide(a, b))),
+            "maximum": (larger, lambda a, b, out: split(a > b, b > a)),
+            "minimum": (smaller, lambda a, b, out: split(a < b, b < a)),
         }
     )
     return _ARRAYS
@@ -1054,5 +1107,23 @@ def _torch_rules() -> dict[str, tuple]:
         "relu": torch.relu,
         "softplus": lambda x: torch.clamp(x, min=0.0) + torch.log1p(torch.exp(-torch.abs(x))),
         "sum": lambda *args: sum(args[1:], args[0]),
+        "tan": torch.tan,
+        "sinh": torch.sinh,
+        "cosh": torch.cosh,
+        "asin": torch.asin,
+        "acos": torch.acos,
+        "atan": torch.atan,
+        "asinh": torch.asinh,
+        "acosh": torch.acosh,
+        "atanh": torch.atanh,
+        "log1p": torch.log1p,
+        "expm1": torch.expm1,
+        "log2": torch.log2,
+        "log10": torch.log10,
+        "erf": torch.erf,
+        "sign": torch.sign,
+        "%": torch.remainder,
+        "maximum": torch.maximum,
+        "minimum": torch.minimum,
     }
     return {name: (tensors(function), None) for name, function in rules.items()}

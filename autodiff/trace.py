@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import ops
-from .ops import is_real
+from .ops import is_real, limit, to_float
 from .value import CustomOp, Value, ancestors, format_number
 
 
@@ -40,10 +40,13 @@ class TraceRow:
 class Trace:
     """Bishop's evaluation trace of one output: `rows` v1..vN, printable as text, HTML and LaTeX."""
 
-    def __init__(self, rows: list[TraceRow], title: str, seed_text: str | None) -> None:
+    def __init__(
+        self, rows: list[TraceRow], title: str, seed_text: str | None, max_rows: int | None = None
+    ) -> None:
         self.rows = rows
         self.title = title  # e.g. "evaluation trace of v7 (f)"
         self.seed_text = seed_text  # which tangent seed the tangent column uses, or None
+        self.max_rows = limit("max_rows", max_rows)  # how many rows text, HTML and LaTeX show
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -65,17 +68,41 @@ class Trace:
         """The title line: which output, and which seed the tangent column uses."""
         return self.title + (f"; tangents: {self.seed_text}" if self.seed_text else "")
 
+    def _shown(self) -> tuple[list[TraceRow | None], int]:
+        """The rows to show, None where the rows that are not shown stand, and how many those are.
+
+        NOTE: a trace of a whole network's loss has as many rows as nodes; a notebook would try to
+        render every one. The first and last rows (the inputs and the output) are kept."""
+        hidden = 0 if self.max_rows is None else len(self.rows) - self.max_rows
+        if hidden <= 0:
+            return list(self.rows), 0
+        head = (self.max_rows + 1) // 2
+        tail = self.max_rows - head
+        return [*self.rows[:head], None, *self.rows[len(self.rows) - tail :]], hidden
+
+    def _gap_text(self, hidden: int) -> str:
+        return f"... {hidden} rows not shown (max_rows={self.max_rows}; max_rows=None shows all)"
+
     def __str__(self) -> str:
         """A plain-text table, one aligned line per row."""
         table = [["node", "equation", "value", *self._number_headers("tangent", "adjoint")]]
-        for row in self.rows:
+        shown, hidden = self._shown()
+        for row in shown:
+            if row is None:
+                table.append([self._gap_text(hidden)])
+                continue
             numbers = [row.value, *self._numbers(row)]
             table.append(
                 [_name_with_label(row), printable(row.equation), *map(_plain_number, numbers)]
             )
-        widths = [max(len(line[k]) for line in table) for k in range(len(table[0]))]
+        widths = [
+            max(len(line[k]) for line in table if len(line) > 1) for k in range(len(table[0]))
+        ]
         lines = [self.caption]
         for line in table:
+            if len(line) == 1:  # the line saying how many rows are not shown
+                lines.append(line[0])
+                continue
             cells = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
             cells += [cell.rjust(width) for cell, width in zip(line[2:], widths[2:], strict=True)]
             lines.append("  ".join(cells).rstrip())
@@ -91,7 +118,12 @@ class Trace:
             f"<thead><tr>{head}</tr></thead>",
             "<tbody>",
         ]
-        for row in self.rows:
+        shown, hidden = self._shown()
+        for row in shown:
+            if row is None:
+                gap = html.escape(self._gap_text(hidden))
+                parts.append(f'<tr><td colspan="{len(headers)}"><em>{gap}</em></td></tr>')
+                continue
             equation = html.escape(printable(row.equation))
             numbers = [row.value, *self._numbers(row)]
             cells = [
@@ -110,7 +142,13 @@ class Trace:
         lines = [r"\begin{array}{ll" + "r" * (len(headers) - 2) + "}", " & ".join(headers) + r" \\"]
         lines.append(r"\hline")
         index = {row.node: k for k, row in enumerate(self.rows, 1)}
-        for k, row in enumerate(self.rows, 1):
+        shown, hidden = self._shown()
+        for row in shown:
+            if row is None:
+                gap = _latex_text(self._gap_text(hidden))
+                lines.append(rf"\multicolumn{{{len(headers)}}}{{l}}{{\text{{{gap}}}}} \\")
+                continue
+            k = index[row.node]
             name = f"v_{{{k}}}"
             if row.label:
                 name += rf"\;({_latex_symbol(row.label)})"
@@ -127,18 +165,28 @@ class Trace:
         return [row.tangent, row.adjoint] if self.has_tangents else [row.adjoint]
 
 
-def trace(output: Value, wrt: Value | Mapping[Value, float] | None = None) -> Trace:
+MAX_ROWS = 500  # as draw_dot's max_nodes: more would be slow to render and unreadable
+
+
+def trace(
+    output: Value, wrt: Value | Mapping[Value, float] | None = None, max_rows: int | None = MAX_ROWS
+) -> Trace:
     """The evaluation trace of `output`: v_i = equation, v_i, v̇_i = Σ_j ∂v_i/∂v_j v̇_j (8.57), v̄_i.
 
     `wrt` seeds the tangent column: a Value x sets ẋ = 1 (all other inputs 0), giving
     v̇_i = ∂v_i/∂x; a dict {x: r_x} seeds a direction r (Bishop's ẋ = r), giving a directional
     derivative. A seeded node that is not a leaf keeps its seed (its own inputs are ignored). A
     Value that is not in the graph is allowed: nothing depends on it, so every tangent is 0.
+    Text, HTML and LaTeX show at most `max_rows` rows (the first and the last ones) and say how
+    many are left out; `max_rows=None` shows all. `rows` always holds every row.
     """
     if not isinstance(output, Value):
         raise TypeError(f"trace() takes a Value, not {type(output).__name__}")
+    max_rows = limit("max_rows", max_rows)
     order = ancestors(output)
-    return build_trace(order, {node: node.grad for node in order}, _seeds(wrt))
+    result = build_trace(order, {node: node.grad for node in order}, _seeds(wrt))
+    result.max_rows = max_rows
+    return result
 
 
 def build_trace(
@@ -179,9 +227,9 @@ def forward_tangents(order: list[Value], seeds: Mapping[Value, float]) -> dict[V
             continue
         total = 0.0
         for parent, local in zip(node.parents, node.local_grads, strict=True):
-            # NOTE: a zero tangent contributes nothing, even through an infinite local derivative
-            # (0 · inf would be nan); Dual skips it the same way.
-            if tangent[parent]:
+            # NOTE: a zero tangent or a zero local derivative contributes nothing, even where the
+            # other factor is infinite (0 · inf would be nan); Dual and backward() skip them too.
+            if tangent[parent] and local:
                 total += local * tangent[parent]
         tangent[node] = total
     return tangent
@@ -201,7 +249,7 @@ def _seeds(wrt: Any) -> dict[Value, float] | None:
                     "trace(wrt=...) takes a Value or a dict {Value: number}; got an entry "
                     f"{type(node).__name__}: {type(seed).__name__}"
                 )
-            seeds[node] = float(seed)
+            seeds[node] = to_float(seed, "trace(wrt=...) seed")
         return seeds
     raise TypeError(
         f"trace(wrt=...) takes a Value or a dict {{Value: number}}, not {type(wrt).__name__}"
@@ -261,11 +309,14 @@ def _name_with_label(row: TraceRow) -> str:
     return f"{row.name} ({printable(row.label)})" if row.label else row.name
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# NOTE: besides the control characters, the bidirectional overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069), which reorder the text shown after them, so a label could hide what it says.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """`text` on one line: control characters (newline, tab, ESC...) as visible escapes like \\n."""
+    """`text` on one line: control characters (newline, tab, ESC, bidi overrides...) as visible
+    escapes like \\n and \\u202e."""
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates too
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
@@ -290,6 +341,24 @@ _LATEX_NOTATION = {
     "relu": r"\mathrm{{ReLU}}\left({0}\right)",
     "softplus": r"\mathrm{{softplus}}\left({0}\right)",
     "sqrt": r"\sqrt{{{0}}}",
+    "tan": r"\tan\left({0}\right)",
+    "sinh": r"\sinh\left({0}\right)",
+    "cosh": r"\cosh\left({0}\right)",
+    "asin": r"\arcsin\left({0}\right)",
+    "acos": r"\arccos\left({0}\right)",
+    "atan": r"\arctan\left({0}\right)",
+    "asinh": r"\mathrm{{arsinh}}\left({0}\right)",
+    "acosh": r"\mathrm{{arcosh}}\left({0}\right)",
+    "atanh": r"\mathrm{{artanh}}\left({0}\right)",
+    "log1p": r"\ln\left(1 + {0}\right)",
+    "expm1": r"\left(e^{{{0}}} - 1\right)",
+    "log2": r"\log_{{2}}\left({0}\right)",
+    "log10": r"\log_{{10}}\left({0}\right)",
+    "erf": r"\mathrm{{erf}}\left({0}\right)",
+    "sign": r"\mathrm{{sgn}}\left({0}\right)",
+    "%": r"{0} \bmod {1}",
+    "maximum": r"\max\left({0}, {1}\right)",
+    "minimum": r"\min\left({0}, {1}\right)",
 }
 
 _LATEX_SPECIALS = {

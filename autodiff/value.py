@@ -11,14 +11,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from itertools import compress
 from operator import attrgetter
 from typing import Any
 
 from . import ops
 from .dual import Dual
-from .ops import ComparesPrimal, Mode, Primitive, is_real
+from .ops import DEFAULT_MODE, ComparesPrimal, Mode, Primitive, current_mode, is_real, to_float
 
 _serials = itertools.count(1)
 
@@ -60,7 +60,7 @@ class Value(ComparesPrimal):
             raise TypeError(f"Value data must be a real number, not {type(data).__name__}")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, not {type(label).__name__}")
-        self.data = float(data)
+        self.data = to_float(data, "Value data")
         self.grad = 0.0
         self.label = label
         self.serial = next(_serials)
@@ -83,23 +83,25 @@ class Value(ComparesPrimal):
             )
         for parent in parents:
             if not isinstance(parent, Value):
-                raise ValueError(
+                raise TypeError(
                     f"custom op {op!r}: parents must be Values, got {type(parent).__name__}"
                 )
         for local in local_grads:
             if not isinstance(local, Value) and not is_real(local):
-                raise ValueError(
+                raise TypeError(
                     f"custom op {op!r}: local_grads must be numbers or Values, "
                     f"got {type(local).__name__}"
                 )
         given_values = all(isinstance(local, Value) for local in local_grads)
         self.parents = self._inputs = parents
-        self.local_grads = tuple(float(_data(local)) for local in local_grads)
+        self.local_grads = tuple(
+            [
+                to_float(_data(local), f"custom op {op!r}: local_grads[{k}]")
+                for k, local in enumerate(local_grads)
+            ]
+        )
         self._rule = CustomOp(op, local_grads if given_values else None) if parents else None
-        if Mode.detect_anomaly:
-            _check_node(self)
-        if not Mode.recording:
-            _forget_how_made(self)
+        _apply_mode(self, current_mode())
 
     # --- how it was made -------------------------------------------------------------------
 
@@ -113,8 +115,10 @@ class Value(ComparesPrimal):
             return rule.name
         if rule in ops.NARY:
             return rule.name
-        # A constant is shown in place; the Value operands are left blank: "{0} + {1}" -> "+ 2".
-        shown = ["" if isinstance(x, Value) else format_number(x) for x in self._inputs]
+        # A constant is shown in place; the Value operands are left blank: "{0} + {1}" -> "+ 2",
+        # or marked in a function's argument list: "maximum({0}, {1})" -> "maximum(·, 0)".
+        blank = "·" if rule.notation.endswith(")") else ""
+        shown = [blank if isinstance(x, Value) else format_number(x) for x in self._inputs]
         return " ".join(rule.notation.format(*shown).split())
 
     def __repr__(self) -> str:
@@ -172,6 +176,12 @@ class Value(ComparesPrimal):
     def __rpow__(self, other: Any) -> Value:
         return _binary(ops.POW, other, self)
 
+    def __mod__(self, other: Any) -> Value:
+        return _binary(ops.MOD, self, other)
+
+    def __rmod__(self, other: Any) -> Value:
+        return _binary(ops.MOD, other, self)
+
     def __neg__(self) -> Value:
         return _unary(ops.NEG, self)
 
@@ -184,13 +194,32 @@ class Value(ComparesPrimal):
     def primal_value(self) -> float:
         return self.data
 
+    # --- micrograd's names, so code written for its lecture runs on these nodes -------------
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """micrograd's name for `parents` (here an ordered tuple; micrograd keeps a set)."""
+        return self.parents
+
+    @property
+    def _op(self) -> str:
+        """micrograd's name for `op`."""
+        return self.op
+
+    def _backward(self) -> None:
+        """One step of the reverse pass at this node: parent.grad += grad · ∂self/∂parent (8.69)."""
+        if self.grad == 0.0:  # as in backward(): a zero adjoint passes nothing on
+            return
+        for parent, local in zip(self.parents, self.local_grads):
+            parent.grad += local * self.grad
+
     # --- the reverse pass ------------------------------------------------------------------
 
     def backward(self, grad: float = 1.0) -> None:
         """Seed this node's adjoint with `grad`; add v̄_j ∂v_j/∂v_i into every ancestor's `grad`."""
         if not is_real(grad):
             raise TypeError(f"backward grad must be a real number, not {type(grad).__name__}")
-        adjoints(self, float(grad), add_to_grad=True)
+        adjoints(self, to_float(grad, "backward grad"), add_to_grad=True)
 
     def zero_grad(self) -> None:
         """Set `grad` to 0.0 on this node and every ancestor."""
@@ -232,7 +261,7 @@ def _items(op: str, name: str, items: Any) -> tuple:
     if items is None:
         return ()
     if not isinstance(items, Iterable) or isinstance(items, (Value, str)):
-        raise ValueError(
+        raise TypeError(
             f"custom op {op!r}: {name} must be a tuple, not {type(items).__name__}; "
             f"for one item write {name}=(item,)"
         )
@@ -264,17 +293,19 @@ def _node(data: float, prim: Primitive, parents: tuple, local_grads: tuple, inpu
     node.local_grads = local_grads
     node._inputs = inputs
     node._rule = prim
-    if Mode.detect_anomaly:
-        _check_node(node)
-    if not Mode.recording:
-        _forget_how_made(node)
+    mode = current_mode()
+    if mode is not DEFAULT_MODE:  # one identity test on the common path
+        _apply_mode(node, mode)
     return node
 
 
-def _forget_how_made(node: Value) -> None:
-    """Under no_grad(): the node, checked as made, is kept as a plain leaf (nothing recorded)."""
-    node.parents = node.local_grads = node._inputs = ()
-    node._rule = None
+def _apply_mode(node: Value, mode: Mode) -> None:
+    """detect_anomaly() checks the new node; under no_grad() it is kept as a plain leaf."""
+    if mode.detect_anomaly:
+        _check_node(node)
+    if not mode.recording:
+        node.parents = node.local_grads = node._inputs = ()
+        node._rule = None
 
 
 def _unary(prim: Primitive, x: Value) -> Value:
@@ -286,14 +317,43 @@ def _unary(prim: Primitive, x: Value) -> Value:
 
 
 def _binary(prim: Primitive, left: Any, right: Any) -> Value:
-    """The node for prim(left, right), with a fast path when both are Values."""
-    if type(left) is not Value or type(right) is not Value:
-        return _apply_with_constants(prim, (left, right))  # or NotImplemented
-    a = left.data
-    b = right.data
-    data = prim.value(a, b)
-    inputs = (left, right)
-    return _node(data, prim, inputs, prim.local_grads(a, b, data), inputs)
+    """The node for prim(left, right): fast paths for Value with Value, int or float operands."""
+    # NOTE: exact types are the cheapest test, so that a constant operand costs about what a
+    # Value operand does. Subclasses, bools, numpy scalars, ints too large for a float and wrong
+    # types take the general path, which converts, explains or refuses them.
+    if type(left) is Value:
+        kind = type(right)
+        if kind is Value:
+            a = left.data
+            b = right.data
+            data = prim.value(a, b)
+            inputs = (left, right)
+            return _node(data, prim, inputs, prim.local_grads(a, b, data), inputs)
+        if kind is int:
+            try:
+                right = float(right)
+                kind = float
+            except OverflowError:
+                pass  # too large for a float: the general path says so
+        if kind is float:  # a constant, not a parent: kept in `_inputs` for the op ("+ 2")
+            a = left.data
+            data = prim.value(a, right)
+            local, _ = prim.local_grads(a, right, data)
+            return _node(data, prim, (left,), (local,), (left, right))
+    elif type(right) is Value:
+        kind = type(left)
+        if kind is int:
+            try:
+                left = float(left)
+                kind = float
+            except OverflowError:
+                pass  # too large for a float: the general path says so
+        if kind is float:
+            b = right.data
+            data = prim.value(left, b)
+            _, local = prim.local_grads(left, b, data)
+            return _node(data, prim, (right,), (local,), (left, right))
+    return _apply_with_constants(prim, (left, right))  # or NotImplemented
 
 
 def _apply(prim: Primitive, inputs: tuple) -> Any:
@@ -310,7 +370,7 @@ def _apply(prim: Primitive, inputs: tuple) -> Any:
     elif any(issubclass(kind, Value) for kind in types):
         result = _apply_with_constants(prim, inputs, types)
     else:
-        return prim.value(*map(_real, inputs))
+        return prim.value(*[_real(prim, x) for x in inputs])
     if result is NotImplemented:
         bad = next(x for x in inputs if not isinstance(x, (Value, Dual)) and not is_real(x))
         raise TypeError(f"{prim.name}: unsupported operand type {type(bad).__name__}")
@@ -323,7 +383,12 @@ def _apply_with_constants(prim: Primitive, inputs: tuple, types: set | None = No
     if not types <= _VALUES_AND_FLOATS:  # ints, numpy scalars, ... become floats; others refused
         if not all(isinstance(x, Value) or is_real(x) for x in inputs):
             return NotImplemented
-        inputs = tuple([x if isinstance(x, Value) else float(x) for x in inputs])
+        inputs = tuple(
+            [
+                x if isinstance(x, Value) else to_float(x, f"{prim.name}: constant operand")
+                for x in inputs
+            ]
+        )
     # 1. Primal values of the inputs; numbers (all floats by now) are constants, not parents.
     is_parent = [type(x) is not float for x in inputs]
     args = [x.data if keep else x for x, keep in zip(inputs, is_parent)]
@@ -362,10 +427,10 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - the package's own sum, us
     return _apply(ops.SUM, values) if values else 0.0
 
 
-def _real(x: Any) -> float:
+def _real(prim: Primitive, x: Any) -> float:
     if not is_real(x):
-        raise TypeError(f"expected a real number, not {type(x).__name__}")
-    return float(x)
+        raise TypeError(f"{prim.name}: expected a real number, not {type(x).__name__}")
+    return to_float(x, f"{prim.name}: operand")
 
 
 # --- walking the graph -------------------------------------------------------------------
@@ -407,7 +472,7 @@ def adjoints(
     # updating a slot is much faster than updating a dictionary entry. What earlier passes left
     # in `grad` is set aside first and given back at the end, even if the pass fails.
     earlier = [node.grad for node in order]
-    checking = Mode.detect_anomaly
+    checking = current_mode().detect_anomaly
     try:
         # 1. Every adjoint starts at 0; the output's is the seed (1 for dE/dE).
         for node in order:
@@ -427,7 +492,11 @@ def adjoints(
             local_grads = differentiable_grads(node) if create_graph else node.local_grads
             # 3. v̄_i += v̄_j ∂v_j/∂v_i for each parent occurrence (x * x counts twice).
             for parent, local in zip(node.parents, local_grads):
-                parent.grad += local * adjoint
+                # NOTE: a zero local derivative passes nothing on either, as in forward mode:
+                # sqrt(relu(x)) at x = -1 has slope 0, not 0 · inf = nan. A Value (create_graph)
+                # is never skipped: its data may be 0 while its own derivatives are not.
+                if local:
+                    parent.grad += local * adjoint
             if checking:
                 _check_messages(node)
         # 4. The pass is complete: hand back the adjoints, or add them to what was there.
@@ -445,26 +514,18 @@ def adjoints(
 # --- modes -------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+# Each holds for the thread or asyncio task that enters it, never for the rest of the process
+# (as PyTorch's grad mode is thread-local), and is undone exactly on leaving.
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
     """Inside, operations record no parents: results are plain leaves (cheap inference)."""
-    previous = Mode.recording
-    Mode.recording = False
-    try:
-        yield
-    finally:
-        Mode.recording = previous
+    return ops.mode(recording=False)
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> contextlib.AbstractContextManager[None]:
     """Inside, the first NaN or inf from an op or a backward pass raises FloatingPointError."""
-    previous = Mode.detect_anomaly
-    Mode.detect_anomaly = True
-    try:
-        yield
-    finally:
-        Mode.detect_anomaly = previous
+    return ops.mode(detect_anomaly=True)
 
 
 def _describe(node: Value) -> str:

@@ -22,7 +22,9 @@ def exact_hessian(model: Any, inputs: Sequence[Any], targets: Sequence[Any]) -> 
     """H_ij = ∂²E/∂w_i∂w_j for E = Σ_n ½ Σ_k (y_nk - t_nk)², w = model.parameters() (8.39)."""
     parameters = _parameters(model)
     inputs = _inputs(inputs)
-    if not isinstance(targets, (list, tuple)) or len(targets) != len(inputs):
+    if not isinstance(targets, (list, tuple)):
+        raise TypeError(f"targets must be a list or tuple, not {type(targets).__name__}")
+    if len(targets) != len(inputs):
         raise ValueError(f"targets must be a list of {len(inputs)} targets, one per input")
     error = autodiff.sum([sse(model(x), t) for x, t in zip(inputs, targets, strict=True)])
     # 1. One reverse pass that builds a graph: ∇E as Values. 2. One more pass per row of H.
@@ -62,6 +64,10 @@ def _parameters(model: Any) -> list[Value]:
 
 
 def _inputs(inputs: Sequence[Any]) -> Sequence[Any]:
-    if not isinstance(inputs, (list, tuple)) or not inputs:
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(
+            f"inputs must be a list or tuple of input vectors, not {type(inputs).__name__}"
+        )
+    if not inputs:
         raise ValueError("inputs must be a non-empty list of input vectors")
     return inputs

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ._args import count, random_stream
+from ._args import count, random_stream, rate
 
 
 def xor() -> tuple[list[list[float]], list[int]]:
@@ -32,8 +32,7 @@ def make_moons(
     then Gaussian noise of standard deviation `noise` added to each coordinate.
     """
     n = count("n", n, 2)
-    if not noise >= 0.0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    noise = rate("noise", noise)  # a finite real >= 0, as a float: the coordinates stay floats
     rng = random_stream(seed)
     upper = [([math.cos(a), math.sin(a)], 0) for a in _half_circle(n // 2)]
     lower = [([1.0 - math.cos(a), 0.5 - math.sin(a)], 1) for a in _half_circle(n - n // 2)]

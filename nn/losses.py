@@ -11,13 +11,13 @@ from typing import Any
 
 import autodiff
 from autodiff import Value
-from autodiff.ops import is_real
+from autodiff.ops import is_real, to_float
 
 from ._args import as_int
 
 
 def _data(x: Any) -> float:
-    return x.data if isinstance(x, Value) else float(x)
+    return x.data if isinstance(x, Value) else to_float(x, "output")
 
 
 def _as_list(output: Any) -> list[Any]:
@@ -39,12 +39,25 @@ def _pairs(output: Any, target: Any, loss: str) -> list[tuple[Any, Any]]:
         raise ValueError(f"{loss}: {len(outputs)} outputs but {len(targets)} targets")
     if not outputs:
         raise ValueError(f"{loss}: no outputs to compare with targets")
-    return list(zip(outputs, targets))
+    return [(y, _target(t, loss)) for y, t in zip(outputs, targets)]
+
+
+def _target(t: Any, loss: str) -> Any:
+    """A regression target: a Value as it is, a number as a float."""
+    if isinstance(t, Value):
+        return t
+    if not is_real(t):
+        raise TypeError(f"{loss}: target must be a number, not {type(t).__name__}")
+    return to_float(t, f"{loss}: target")
 
 
 def _binary_target(target: Any, allowed: tuple[int, int], loss: str) -> int:
     # A label may be a bool (True is 1), numpy's too: an array of labels may hold np.bool_.
-    if not is_real(target) or target not in allowed:
+    if not is_real(target):
+        raise TypeError(
+            f"{loss}: target must be {allowed[0]} or {allowed[1]}, not {type(target).__name__}"
+        )
+    if target not in allowed:
         raise ValueError(f"{loss}: target must be {allowed[0]} or {allowed[1]}, got {target!r}")
     return int(target)
 

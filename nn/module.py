@@ -8,15 +8,16 @@ and tests.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import methodcaller
 from typing import Any
 
 from autodiff import Dual, Value, dot
-from autodiff.ops import is_real
+from autodiff.ops import is_real, to_float
 
-from ._args import Seed, count, random_stream
+from ._args import MAX_COUNT, Seed, count, random_stream
 
 #: The activation functions h(a) a unit may use; "linear" is h(a) = a and adds no node. Each calls
 #: the method of that name, so it works on a Value and on a Dual (a forward-mode pass) alike.
@@ -61,14 +62,30 @@ class Module:
                 raise ValueError(f"state is for {key}={found!r}, this model has {key}={size!r}")
         parameters = self.parameters()
         values = state["parameters"]
-        if not isinstance(values, (list, tuple)) or len(values) != len(parameters):
-            count = len(values) if isinstance(values, (list, tuple)) else type(values).__name__
-            raise ValueError(f"state has {count} parameters, this model has {len(parameters)}")
+        if not isinstance(values, (list, tuple)):
+            raise TypeError(f"state parameters must be a list, not {type(values).__name__}")
+        if len(values) != len(parameters):
+            raise ValueError(
+                f"state has {len(values)} parameters, this model has {len(parameters)}"
+            )
+        # Every value is checked and converted before any parameter changes: all or nothing.
+        numbers = []
         for index, number in enumerate(values):
             if not is_real(number):
                 raise TypeError(f"parameter {index} must be a number, not {type(number).__name__}")
-        for parameter, number in zip(parameters, values):
-            parameter.data = float(number)
+            numbers.append(to_float(number, f"parameter {index}"))
+        for parameter, number in zip(parameters, numbers):
+            parameter.data = number
+
+
+def _check_parameter_count(sizes: list[int]) -> None:
+    """Refuse, before allocating any, a network with more than MAX_COUNT weights and biases."""
+    total = sum((nin + 1) * nout for nin, nout in itertools.pairwise(sizes))
+    if total > MAX_COUNT:
+        raise ValueError(
+            f"layer sizes {sizes} make {total:,} parameters, more than {MAX_COUNT:,}: "
+            "each is a Value of its own"
+        )
 
 
 def _check_activation(activation: str) -> str:
@@ -96,7 +113,12 @@ def _as_inputs(inputs: Any, nin: int) -> tuple[Any, ...]:
     # NOTE: one leaf per input, shared by every unit of the first layer, is also the fast case:
     # a `dot` node whose operands are all Values skips the folding of constants.
     vector = _input_vector(inputs, nin)
-    return tuple([Value(x, f"x[{i}]") if is_real(x) else x for i, x in enumerate(vector)])
+    return tuple(
+        [
+            Value(to_float(x, f"x[{i}]"), f"x[{i}]") if is_real(x) else x
+            for i, x in enumerate(vector)
+        ]
+    )
 
 
 class Neuron(Module):
@@ -165,6 +187,7 @@ class Layer(Module):
         self.nin = count("nin", nin, 1)
         self.nout = count("nout", nout, 1)
         self.activation = _check_activation(activation)
+        _check_parameter_count([self.nin, self.nout])
         rng = random_stream(seed)
         self.neurons = [Neuron(self.nin, activation, rng) for _ in range(self.nout)]
         self._name("")
@@ -206,14 +229,17 @@ class MLP(Module):
         seed: Seed = None,
     ) -> None:
         self.nin = count("nin", nin, 1)
-        given = list(nouts) if isinstance(nouts, Iterable) else []  # a list, tuple or array
+        if not isinstance(nouts, Iterable) or isinstance(nouts, str):  # a list, tuple or array
+            raise TypeError(f"nouts must be a list of layer sizes, not {type(nouts).__name__}")
+        given = list(nouts)
         if not given:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        self.nouts = [count("layer size", size, 1) for size in given]
+        self.nouts = [count(f"layer size nouts[{k}]", size, 1) for k, size in enumerate(given)]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation)
-        rng = random_stream(seed)
         sizes = [self.nin, *self.nouts]
+        _check_parameter_count(sizes)
+        rng = random_stream(seed)
         last = len(self.nouts) - 1
         self.layers = [
             Layer(sizes[k], sizes[k + 1], output_activation if k == last else activation, rng)

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 
 from autodiff import Value
+from autodiff.ops import is_real, to_float
 
 from ._args import rate
 
@@ -34,6 +35,19 @@ class Optimizer:
         for parameter in self.params:
             parameter.grad = 0.0
 
+    def _grads(self) -> list[float]:
+        """Every parameter's grad, checked before a step changes anything (all or nothing)."""
+        grads = []
+        for index, parameter in enumerate(self.params):
+            g = parameter.grad
+            if not is_real(g):
+                raise TypeError(
+                    f"parameter {index} has a grad of type {type(g).__name__}, not a number; "
+                    "nothing was changed"
+                )
+            grads.append(to_float(g, f"the grad of parameter {index}"))
+        return grads
+
 
 class SGD(Optimizer):
     """w ← w - η b with b ← μ b + ∂E/∂w (b = ∂E/∂w on the first step; plain descent when μ = 0)."""
@@ -47,17 +61,15 @@ class SGD(Optimizer):
     def step(self) -> None:
         """One update of every parameter from its current grad."""
         lr, momentum = self.lr, self.momentum
+        grads = self._grads()
         if momentum == 0.0:
-            for parameter in self.params:
-                parameter.data -= lr * parameter.grad
+            for parameter, g in zip(self.params, grads):
+                parameter.data -= lr * g
             return
         if self.buffers is None:  # first step: b = g, as in PyTorch
-            self.buffers = [parameter.grad for parameter in self.params]
+            self.buffers = grads
         else:
-            self.buffers = [
-                momentum * buffer + parameter.grad
-                for buffer, parameter in zip(self.buffers, self.params)
-            ]
+            self.buffers = [momentum * b + g for b, g in zip(self.buffers, grads)]
         for parameter, buffer in zip(self.params, self.buffers):
             parameter.data -= lr * buffer
 
@@ -74,10 +86,13 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params)
         self.lr = rate("lr", lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"betas must be a pair (beta1, beta2), not {type(betas).__name__}")
+        if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (rate("beta1", betas[0], 1.0), rate("beta2", betas[1], 1.0))
-        self.eps = rate("eps", eps)
+        # NOTE: eps > 0, so the update never divides 0 by 0 (a parameter whose grads were all 0).
+        self.eps = rate("eps", eps, positive=True)
         self.t = 0  # steps taken
         self.m = [0.0] * len(self.params)  # running mean of g
         self.v = [0.0] * len(self.params)  # running mean of g²
@@ -85,12 +100,12 @@ class Adam(Optimizer):
     def step(self) -> None:
         """One update of every parameter from its current grad."""
         beta1, beta2 = self.betas
+        grads = self._grads()
         self.t += 1
         # The running means start at 0, so early on they are biased towards 0 by these factors.
         correction1 = 1.0 - beta1**self.t
         correction2 = 1.0 - beta2**self.t
-        for i, parameter in enumerate(self.params):
-            g = parameter.grad
+        for i, (parameter, g) in enumerate(zip(self.params, grads)):
             self.m[i] = m = beta1 * self.m[i] + (1.0 - beta1) * g
             self.v[i] = v = beta2 * self.v[i] + (1.0 - beta2) * g * g
             m_hat = m / correction1

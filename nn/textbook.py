@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import autodiff
+from autodiff.ops import to_float
 
 from .module import MLP, _input_vector
 
@@ -49,8 +50,9 @@ def backprop(model: MLP, x: Any, t: Any) -> Backprop:
     weights = [[[w.data for w in unit.weights] for unit in layer.neurons] for layer in model.layers]
     biases = [[unit.bias.data for unit in layer.neurons] for layer in model.layers]
     kinds = [layer.activation for layer in model.layers]
-    inputs = [float(xi) for xi in _input_vector(x, model.nin)]  # what model(x) accepts
-    targets = [float(tk) for tk in t] if isinstance(t, (list, tuple)) else [float(t)]
+    inputs = [to_float(xi, f"x[{i}]") for i, xi in enumerate(_input_vector(x, model.nin))]
+    given = t if isinstance(t, (list, tuple)) else [t]
+    targets = [to_float(tk, f"t[{k}]") for k, tk in enumerate(given)]
     if len(targets) != model.nouts[-1]:
         raise ValueError(f"backprop: {model.nouts[-1]} outputs but {len(targets)} targets")
 

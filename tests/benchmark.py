@@ -1,9 +1,11 @@
 """Speed of tracegrad beside micrograd 0.1.0 and plain floats; run by `make bench`, not pytest.
 
-Three sections, all in one process with Python's cyclic garbage collector on, as users run it:
+Five sections, all in one process with Python's cyclic garbage collector on, as users run it:
 1. a long chain x -> tanh(x*a + b): forward ns/op, backward ns/node, bytes/node;
-2. micrograd's demo training step (two moons, MLP 2-16-16-1, hinge loss + L2, SGD);
-3. Hessian-vector products against full Hessians on growing MLPs.
+2. one operation with a number operand (x*2.0, 1-x, ...) against the same with a Value operand;
+3. micrograd's demo training step (two moons, MLP 2-16-16-1, hinge loss + L2, SGD);
+4. the same step with the loss written as micrograd's demo writes it (numbers and Python's sum);
+5. Hessian-vector products against full Hessians on growing MLPs.
 Every engine's results are checked equal before anything is timed; tables print medians.
 Usage: python tests/benchmark.py [--quick]
 """
@@ -23,6 +25,7 @@ import statistics
 import sys
 import threading
 import time
+import timeit
 import tracemalloc
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -392,7 +395,100 @@ def bench_chain(quick: bool) -> None:
     print("Targets at 1e6 nodes: forward <= 1000 ns/op, backward <= 1000 ns/node, <= 250 B/node.")
 
 
-# --- 2. micrograd's demo step: two moons, MLP 2-16-16-1, hinge loss + L2, SGD ------------------
+# --- 2. one operation with a number operand --------------------------------------------------
+
+# (expression, the same operation with a Value in place of the number, plain-float gradient in x)
+CONSTANT_CASES = [
+    ("x * y", "x * y", lambda x, y: y),
+    ("x * 2.0", "x * y", lambda x, y: 2.0),
+    ("2.0 * x", "y * x", lambda x, y: 2.0),
+    ("x + 1", "x + y", lambda x, y: 1.0),
+    ("x - 1", "x - y", lambda x, y: 1.0),
+    ("1 - x", "y - x", lambda x, y: -1.0),
+    ("x / 2", "x / y", lambda x, y: 0.5),
+    ("x ** 2", "x ** y", lambda x, y: 2.0 * x),
+]
+X_DATA, Y_DATA = 1.5, 2.0
+OPS_PER_TIMING = 2_000
+
+
+def operation_ns(statement: str, kind: type, number: int) -> float:
+    """ns per evaluation of `statement` on x, y of `kind`, collector on (timeit turns it off)."""
+    names = {"x": kind(X_DATA), "y": kind(Y_DATA), "gc": gc}
+    timer = timeit.Timer(statement, "gc.enable()", globals=names)
+    return timer.timeit(number) / number * 1e9
+
+
+def check_constant_case(expression: str, slope: Callable[[float, float], float]) -> None:
+    """The value and the gradient in x agree between the two engines and plain floats."""
+    plain_value = eval(expression, {"x": X_DATA, "y": Y_DATA})
+    for kind in (Value, MicroValue):
+        x, y = kind(X_DATA), kind(Y_DATA)
+        out = eval(expression, {"x": x, "y": y})
+        out.backward()
+        name = f"{expression} in {kind.__module__}"
+        assert_close(name, [out.data, x.grad], [plain_value, slope(X_DATA, Y_DATA)])
+
+
+def bench_constants(quick: bool) -> None:
+    print("\n## 2. One operation with a number operand against the same with a Value operand")
+    print(
+        "Each expression builds one node (x, y hold 1.5 and 2.0). A round times a batch of\n"
+        f"{OPS_PER_TIMING:,} of every expression in turn; each ratio is taken within a round, so\n"
+        "that changing load on the machine falls on both sides of it alike, and the table gives\n"
+        "medians over the rounds. micrograd turns a number into a new Value (x / 2 is x * 2**-1)."
+    )
+    for expression, _, slope in CONSTANT_CASES:
+        check_constant_case(expression, slope)
+    print("Checked first: value and d/dx agree across tracegrad, micrograd and plain floats.")
+    rounds = 21 if quick else 61
+    statements = {(engine, s) for e, v, _ in CONSTANT_CASES for s in (e, v) for engine in "tm"}
+    statements -= {("m", "x ** y")}  # micrograd's ** takes a number exponent only
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in sorted(statements)}
+    for _ in range(rounds):
+        for engine, statement in samples:
+            kind = Value if engine == "t" else MicroValue
+            samples[engine, statement].append(operation_ns(statement, kind, OPS_PER_TIMING))
+
+    def median_ratio(top: tuple[str, str], bottom: tuple[str, str]) -> float:
+        return statistics.median(map(operator.truediv, samples[top], samples[bottom]))
+
+    rows = []
+    for expression, with_value, _ in CONSTANT_CASES:
+        ours = ("t", expression)
+        rows.append(
+            [
+                expression,
+                f"{statistics.median(samples[ours]):.0f}",
+                with_value,
+                f"{statistics.median(samples['t', with_value]):.0f}",
+                f"{median_ratio(ours, ('t', with_value)):.2f}x",
+                f"{median_ratio(ours, ('t', 'x * y')):.2f}x",
+                f"{statistics.median(samples['m', expression]):.0f}",
+                f"{median_ratio(('m', expression), ours):.1f}x",
+            ]
+        )
+    print_table(
+        f"Median ns per expression and median ratios within a round ({rounds} rounds):",
+        [
+            "expression",
+            "tracegrad ns",
+            "with a Value",
+            "tracegrad ns",
+            "number / Value",
+            "/ x * y",
+            "micrograd ns",
+            "micrograd / tracegrad",
+        ],
+        rows,
+    )
+    print(
+        "Target: number / Value <= 1.1x. An int or a float takes the fast path; a numpy scalar,\n"
+        "a bool or a Fraction takes the general one (converted and checked first)."
+    )
+
+
+# --- 3. micrograd's demo step: two moons, MLP 2-16-16-1, hinge loss + L2, SGD ------------------
 
 SIZES = [16, 16, 1]
 L2 = 1e-4
@@ -413,9 +509,9 @@ def tracegrad_step(model: nn.MLP, optimiser: nn.SGD, points: list, targets: list
     optimiser.step()
 
 
-def micrograd_loss(model: micro_nn.MLP, points: list, targets: list[int]) -> MicroValue:
-    """The loss exactly as micrograd's demo.ipynb writes it."""
-    inputs = [list(map(MicroValue, row)) for row in points]
+def micrograd_loss(model: Any, points: list, targets: list[int], kind: type = MicroValue) -> Any:
+    """The loss exactly as micrograd's demo.ipynb writes it, with either engine's Value."""
+    inputs = [list(map(kind, row)) for row in points]
     scores = list(map(model, inputs))
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
@@ -539,7 +635,7 @@ def median_step_ms(step: Callable[[], None], runs: int) -> float:
 
 
 def bench_demo_step(quick: bool) -> None:
-    print("\n## 2. micrograd's demo step: two moons (100 points), MLP 2-16-16-1, hinge + L2, SGD")
+    print("\n## 3. micrograd's demo step: two moons (100 points), MLP 2-16-16-1, hinge + L2, SGD")
     print(
         "Loss as in micrograd's demo.ipynb: mean of relu(1 - t*score) + 1e-4 * sum p*p; one step\n"
         "is forward, zero_grad, backward and the SGD update. micrograd's Neuron is relu only: for\n"
@@ -616,7 +712,96 @@ def bench_demo_step(quick: bool) -> None:
     print("Targets: micrograd/tracegrad >= 40x and tracegrad/plain <= 6x.")
 
 
-# --- 3. Hessian-vector products against the Hessian -------------------------------------------
+# --- 4. the demo step with micrograd's own loss code -----------------------------------------
+
+
+def micrograd_style_step(model: nn.MLP, points: list, targets: list[int]) -> None:
+    """micrograd's demo step run on tracegrad: its loss code (numbers, Python's sum, 1 + -y*s)
+    and its update loop, with tracegrad's Value and MLP."""
+    total_loss = micrograd_loss(model, points, targets, kind=Value)
+    model.zero_grad()
+    total_loss.backward()
+    for p in model.parameters():
+        p.data -= LEARNING_RATE * p.grad
+
+
+def bench_micrograd_style_step(quick: bool) -> None:
+    print("\n## 4. The tanh demo step with the loss written as micrograd's demo.ipynb writes it")
+    print(
+        "The same loss code runs on both engines: inputs wrapped in Values, (1 + -yi * scorei)\n"
+        "per point, Python's sum (which starts from the int 0), * (1.0 / n), 1e-4 * sum(p * p),\n"
+        "and micrograd's update loop. Beside it: tracegrad's own idiom of section 3\n"
+        "(autodiff.sum, nn.hinge, nn.SGD), plain floats by hand and micrograd."
+    )
+    points, labels = nn.datasets.make_moons(100, 0.1, seed=0)
+    targets = [2 * label - 1 for label in labels]
+    model = nn.MLP(2, SIZES, activation="tanh", seed=0)
+    idiomatic = nn.MLP(2, SIZES, activation="tanh", seed=0)
+    values = [p.data for p in model.parameters()]
+    micro = micrograd_model("tanh", values)
+    layers = plain_layers(values, 2)
+
+    # Check first: the micrograd-style loss and its gradients in tracegrad, micrograd and floats.
+    ours = micrograd_loss(model, points, targets, kind=Value)
+    model.zero_grad()
+    ours.backward()
+    ours_numbers = [ours.data, *(p.grad for p in model.parameters())]
+    theirs = micrograd_loss(micro, points, targets)
+    micro.zero_grad()
+    theirs.backward()
+    plain_loss, plain_grads = plain_loss_and_grads(layers, "tanh", points, targets)
+    assert_close(
+        "micrograd-style step: micrograd",
+        [theirs.data, *(p.grad for p in micro.parameters())],
+        ours_numbers,
+    )
+    assert_close("micrograd-style step: plain", [plain_loss, *flatten(plain_grads)], ours_numbers)
+    our_nodes = len(autodiff.value.ancestors(ours))
+    del ours, theirs
+    print(
+        f"Checked first: loss and all {len(values)} gradients agree across the three "
+        "to 1e-9 relative."
+    )
+
+    optimiser = nn.SGD(idiomatic.parameters(), lr=LEARNING_RATE)
+    steps = {
+        "tracegrad, micrograd's loss code": functools.partial(
+            micrograd_style_step, model, points, targets
+        ),
+        "tracegrad, its own idiom": functools.partial(
+            tracegrad_step, idiomatic, optimiser, points, targets
+        ),
+        "plain floats": functools.partial(plain_step, layers, "tanh", points, targets),
+        "micrograd": functools.partial(micrograd_step, micro, points, targets),
+    }
+    # Rounds of blocks: each engine in turn runs a warm-up step and then consecutive timed steps,
+    # so that each pays for its own garbage (micrograd's closures make cycles that only the
+    # collector frees) and load on the machine falls on all alike.
+    rounds = 2 if quick else 3
+    block = {name: 2 if name == "micrograd" else 5 for name in steps}
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            gc.collect()
+            step()
+            samples[name].extend(timed(step)[0] * 1e3 for _ in range(block[name]))
+    ms = {name: statistics.median(times) for name, times in samples.items()}
+    plain, micrograd = ms["plain floats"], ms["micrograd"]
+    rows = [
+        [name, f"{ms[name]:.2f}", f"{ms[name] / plain:.1f}x", f"{micrograd / ms[name]:.0f}x"]
+        for name in steps
+    ]
+    print_table(
+        f"Median ms per step ({rounds} rounds of a warm-up and "
+        + ", ".join(f"{block[name]} steps of {name}" for name in ("plain floats", "micrograd"))
+        + f", 5 of the others; {our_nodes:,} tracegrad nodes with micrograd's loss code):",
+        ["step", "ms", "/ plain floats", "micrograd / this"],
+        rows,
+    )
+    print("Targets for micrograd's loss code on tracegrad: <= 4x plain floats, >= 60x micrograd.")
+
+
+# --- 5. Hessian-vector products against the Hessian -------------------------------------------
 
 
 def mlp_error(hidden: int, points: list) -> Callable[..., Any]:
@@ -638,7 +823,7 @@ def mlp_error(hidden: int, points: list) -> Callable[..., Any]:
 
 
 def bench_hvp(quick: bool) -> None:
-    print("\n## 3. Hessian-vector product against the full Hessian (Bishop 8.1.6)")
+    print("\n## 5. Hessian-vector product against the full Hessian (Bishop 8.1.6)")
     print(
         "E(w) = sum of squared errors of a 2-H-1 tanh network on 4 points; W = 4H + 1 weights.\n"
         "Times: one gradient (grad), H v (hvp, reverse over reverse) and H (hessian)."
@@ -897,7 +1082,9 @@ def main() -> None:
     if MICROGRAD_VERSION != "0.1.0":
         print(f"NOTE: the comparison is meant for micrograd 0.1.0, not {MICROGRAD_VERSION}.")
     bench_chain(quick)
+    bench_constants(quick)
     bench_demo_step(quick)
+    bench_micrograd_style_step(quick)
     bench_hvp(quick)
     bench_replay(quick)
 

@@ -6,6 +6,7 @@ import shutil
 import warnings
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 from examples import bishop_trace
 
@@ -195,9 +196,16 @@ def test_show_backward_of_a_large_graph_shows_one_summary_and_builds_no_steps(ca
 def test_highlight_takes_one_value_and_max_nodes_is_checked():
     _, _, v3, f = bishop()
     assert draw_dot(f, highlight=v3).source == draw_dot(f, highlight=[v3]).source
-    for bad in ("10", 0, -1, 2.5, True):
+    for bad in (0, -1):
         with pytest.raises(ValueError, match="max_nodes must be a positive int or None"):
             draw_dot(f, max_nodes=bad)
+    for bad in ("10", 2.5, True):  # a wrong type is a TypeError
+        with pytest.raises(TypeError, match="max_nodes must be an int or None"):
+            draw_dot(f, max_nodes=bad)
+    for bad in (1.0, [1.0], "v3"):
+        with pytest.raises(TypeError, match="highlight takes a Value or Values"):
+            draw_dot(f, highlight=bad)
+    assert "v3" in draw_dot(f, max_nodes=np.int64(10), highlight=(v3,)).source
 
 
 def test_max_nodes_none_draws_everything():

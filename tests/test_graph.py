@@ -3,14 +3,16 @@
 import copy
 import math
 import pickle
+import re
 import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import autodiff
-from autodiff import Value
-from autodiff.value import adjoints
+from autodiff import Value, ops
+from autodiff.value import _apply_with_constants, adjoints
 
 
 def test_bishop_example_gradients_match_closed_form():
@@ -67,6 +69,43 @@ def test_constants_are_folded_not_parents():
     y = 2 * x - 1 / x + x**3 + 2**x
     y.backward()
     assert x.grad == pytest.approx(2 + 1 / 4 + 3 * 4 + 4 * math.log(2), rel=1e-15)
+
+
+OPERATORS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+    "%": lambda a, b: a % b,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPERATORS))
+@pytest.mark.parametrize(
+    "constant", [3, -2, 2.5, True, np.float64(1.5), np.int64(2), Fraction(1, 4), 10**400]
+)
+def test_a_number_operand_gives_the_node_or_error_of_the_general_path(name, constant):
+    # Ints and floats take a fast path: their nodes, and their errors (a negative base with a
+    # fractional exponent, an int too large for a float), must be those of the general path.
+    prim = ops.PRIMITIVES[name]
+    x = Value(1.75)
+    for inputs in ((x, constant), (constant, x)):
+        try:
+            general = _apply_with_constants(prim, inputs)
+        except (ValueError, OverflowError) as error:
+            with pytest.raises(type(error), match=re.escape(str(error))):
+                OPERATORS[name](*inputs)
+            continue
+        node = OPERATORS[name](*inputs)
+        assert type(node) is Value and node._rule is prim
+        assert (node.data, node.parents, node.local_grads) == (
+            general.data,
+            general.parents,
+            general.local_grads,
+        )
+        assert node.op == general.op and node._inputs == general._inputs
+        assert all(type(k) is float for k in node._inputs if k is not x)
 
 
 def test_every_operator_call_makes_one_node():

@@ -1,6 +1,8 @@
-"""no_grad, detach and detect_anomaly."""
+"""no_grad, detach and detect_anomaly, and that each holds for one thread or asyncio task."""
 
+import asyncio
 import math
+import threading
 
 import pytest
 
@@ -143,3 +145,168 @@ def test_custom_primitive_under_no_grad_is_a_plain_leaf():
     assert y.data == math.erf(0.3)
     (y * 2).backward()
     assert x.grad == 0.0
+
+
+# --- modes belong to the thread and the asyncio task that entered them ----------------------
+
+TIMEOUT = 10  # seconds; a thread that waits longer has lost its partner
+
+
+def run_in_threads(*jobs):
+    """Run each job in a thread of its own; re-raise the first exception any of them raised."""
+    errors = []
+
+    def guarded(job):
+        try:
+            job()
+        except BaseException as error:  # handed to the test's thread below
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+        assert not thread.is_alive(), "a thread did not finish"
+    if errors:
+        raise errors[0]
+
+
+def square_slope_at_3():
+    x = Value(3.0)
+    (x * x).backward()
+    return x.grad
+
+
+def test_no_grad_in_one_thread_leaves_another_threads_graph_alone():
+    entered, trained = threading.Event(), threading.Event()
+    seen = {}
+
+    def inference():
+        with autodiff.no_grad():
+            entered.set()
+            assert trained.wait(TIMEOUT)
+            seen["inside"] = (Value(2.0) * 3).parents
+
+    def training():
+        assert entered.wait(TIMEOUT)
+        seen["grad"] = square_slope_at_3()
+        trained.set()
+
+    run_in_threads(inference, training)
+    assert seen == {"grad": 6.0, "inside": ()}
+
+
+def test_threads_leaving_no_grad_in_crossed_order_leave_recording_on():
+    both_inside = threading.Barrier(2, timeout=TIMEOUT)
+    first_left = threading.Event()
+    after = {}
+
+    def first():
+        with autodiff.no_grad():
+            both_inside.wait()
+        first_left.set()
+        after["first"] = square_slope_at_3()
+
+    def second():
+        with autodiff.no_grad():
+            both_inside.wait()
+            assert first_left.wait(TIMEOUT)  # leaves after the thread that entered first
+        after["second"] = square_slope_at_3()
+
+    run_in_threads(first, second)
+    assert after == {"first": 6.0, "second": 6.0}
+    assert square_slope_at_3() == 6.0
+
+
+def test_detect_anomaly_in_one_thread_does_not_raise_in_another():
+    entered, done = threading.Event(), threading.Event()
+    seen = {}
+
+    def watching():
+        with autodiff.detect_anomaly():
+            entered.set()
+            assert done.wait(TIMEOUT)
+            with pytest.raises(FloatingPointError):
+                Value(1000.0).exp()
+
+    def computing():
+        assert entered.wait(TIMEOUT)
+        seen["exp"] = Value(1000.0).exp().data
+        done.set()
+
+    run_in_threads(watching, computing)
+    assert seen == {"exp": math.inf}
+
+
+def test_a_transform_running_in_one_thread_does_not_nest_another_threads_transform():
+    inside_f, done = threading.Event(), threading.Event()
+    seen = {}
+
+    def waits_inside_grad():
+        def f(x):
+            inside_f.set()
+            assert done.wait(TIMEOUT)
+            seen["inner"] = autodiff.grad(lambda y: y * y)(3.0)  # nested here: a Value
+            return x * x
+
+        seen["outer"] = autodiff.grad(f)(2.0)
+
+    def plain_grad():
+        assert inside_f.wait(TIMEOUT)
+        seen["other"] = autodiff.grad(lambda x: x * x)(3.0)
+        done.set()
+
+    run_in_threads(waits_inside_grad, plain_grad)
+    assert type(seen["other"]) is float and seen["other"] == 6.0
+    assert isinstance(seen["inner"], Value) and seen["inner"].data == 6.0
+    assert seen["outer"] == 4.0
+
+
+def test_a_new_thread_starts_with_the_defaults():
+    seen = {}
+
+    def job():
+        seen["grad"] = square_slope_at_3()
+        seen["exp"] = Value(1000.0).exp().data
+
+    with autodiff.no_grad(), autodiff.detect_anomaly():
+        run_in_threads(job)
+    assert seen == {"grad": 6.0, "exp": math.inf}
+
+
+def test_an_asyncio_task_awaiting_inside_no_grad_leaves_other_tasks_alone():
+    async def inference(entered, trained):
+        with autodiff.no_grad():
+            entered.set()
+            await trained.wait()  # the other task runs here, in the middle of the block
+            return (Value(2.0) * 3).parents
+
+    async def training(entered, trained):
+        await entered.wait()
+        x = Value(3.0)
+        y = x * x
+        await asyncio.sleep(0)
+        y.backward()
+        trained.set()
+        return x.grad
+
+    async def main():
+        entered, trained = asyncio.Event(), asyncio.Event()
+        return await asyncio.gather(inference(entered, trained), training(entered, trained))
+
+    assert asyncio.run(main()) == [(), 6.0]
+    assert square_slope_at_3() == 6.0
+
+
+def test_an_asyncio_task_inherits_the_modes_of_the_code_that_created_it():
+    async def records():
+        return (Value(2.0) * 3).parents != ()
+
+    async def main():
+        with autodiff.no_grad():
+            inside = asyncio.create_task(records())
+        outside = asyncio.create_task(records())
+        return await inside, await outside
+
+    assert asyncio.run(main()) == (False, True)

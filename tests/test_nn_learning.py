@@ -69,10 +69,17 @@ def test_noise_has_the_requested_spread():
 
 
 @pytest.mark.parametrize(
-    ("n", "noise"), [(1, 0.1), (0, 0.1), (10.0, 0.1), (10, -0.1), (10, math.nan)]
+    ("n", "noise", "error"),
+    [
+        (1, 0.1, ValueError),
+        (0, 0.1, ValueError),
+        (10.0, 0.1, TypeError),
+        (10, -0.1, ValueError),
+        (10, math.nan, ValueError),
+    ],
 )
-def test_make_moons_rejects_bad_arguments(n, noise):
-    with pytest.raises(ValueError):
+def test_make_moons_rejects_bad_arguments(n, noise, error):
+    with pytest.raises(error):
         datasets.make_moons(n, noise)
 
 

@@ -332,16 +332,19 @@ def test_wrong_input_length_is_an_error():
         Neuron(2, seed=0)(1.0)
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.0, True, "3"])
-def test_bad_sizes_are_errors(bad):
-    with pytest.raises(ValueError, match="positive int"):
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [(0, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError), ("3", TypeError)],
+)
+def test_bad_sizes_are_errors(bad, error):
+    with pytest.raises(error, match="positive int"):
         Neuron(bad)
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(error, match="positive int"):
         MLP(2, [bad, 1])
 
 
 def test_nouts_must_be_a_list_of_sizes():
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(TypeError, match="list of layer sizes"):
         MLP(2, 3)
     with pytest.raises(ValueError, match="non-empty list"):
         MLP(2, [])

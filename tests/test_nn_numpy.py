@@ -69,10 +69,21 @@ def test_train_takes_numpy_counts_and_seed(name):
     assert _train_three_classes(POINTS, CLASSES, counts) == expected
 
 
-@pytest.mark.parametrize("bad", [0, np.int64(0), 2.5, np.float64(2.0), True, np.True_, "2"])
-def test_train_still_rejects_bad_batch_sizes(bad):
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (0, ValueError),
+        (np.int64(0), ValueError),
+        (2.5, TypeError),
+        (np.float64(2.0), TypeError),
+        (True, TypeError),
+        (np.True_, TypeError),
+        ("2", TypeError),
+    ],
+)
+def test_train_still_rejects_bad_batch_sizes(bad, error):
     model = MLP(2, [1], seed=0)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(error, match="batch_size must be a positive int"):
         train(
             model,
             [[0.0, 0.0]],
@@ -99,16 +110,25 @@ def test_seeds_take_numpy_ints():
     assert Neuron(2, seed=np.int64(5)).state_dict() == Neuron(2, seed=5).state_dict()
 
 
-@pytest.mark.parametrize("bad", [np.int64(0), np.int64(-1), np.float64(2.0), np.True_, None])
-def test_bad_numpy_sizes_are_still_errors(bad):
-    with pytest.raises(ValueError, match="positive int"):
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (np.int64(0), ValueError),
+        (np.int64(-1), ValueError),
+        (np.float64(2.0), TypeError),
+        (np.True_, TypeError),
+        (None, TypeError),
+    ],
+)
+def test_bad_numpy_sizes_are_still_errors(bad, error):
+    with pytest.raises(error, match="positive int"):
         MLP(bad, [1])
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(error, match="positive int"):
         MLP(2, [bad, 1])
 
 
 def test_nouts_must_still_be_a_list_of_sizes():
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(TypeError, match="list of layer sizes"):
         MLP(2, np.int64(3))
     with pytest.raises(ValueError, match="non-empty list"):
         MLP(2, np.array([], dtype=int))

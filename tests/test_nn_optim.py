@@ -69,7 +69,7 @@ def test_adam_first_step_has_size_lr_whatever_the_gradient_scale():
     # Bias correction makes m̂/√v̂ = g/|g| on step 1: the first move is η in the direction of -g.
     for g in (1e-6, 3.0, -250.0):
         w = Value(0.0)
-        (step,) = _run(Adam([w], lr=0.01, eps=0.0), w, [g])
+        (step,) = _run(Adam([w], lr=0.01, eps=1e-300), w, [g])
         assert step == pytest.approx(-0.01 * math.copysign(1.0, g), rel=1e-12)
 
 
@@ -83,7 +83,7 @@ def test_adam_defaults_are_pytorchs():
 
 def test_adam_keeps_state_per_parameter():
     a, b = Value(0.0), Value(0.0)
-    optimizer = Adam([a, b], lr=0.1, betas=(0.5, 0.75), eps=0.0)
+    optimizer = Adam([a, b], lr=0.1, betas=(0.5, 0.75), eps=1e-300)
     a.grad, b.grad = 2.0, -1.0
     optimizer.step()
     a.grad, b.grad = 0.0, -1.0

@@ -1,4 +1,4 @@
-"""The teaching notebooks as committed: all five there, each code cell explained and executed.
+"""The teaching notebooks as committed: all there, each code cell explained and executed.
 
 `make test` also runs every notebook top to bottom (nbmake); these checks cover what a run cannot:
 the saved file itself, which is what readers see on GitHub.
@@ -6,6 +6,7 @@ the saved file itself, which is what readers see on GitHub.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -13,6 +14,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 EXPECTED = [
+    "00_build_your_own",
     "01_evaluation_trace",
     "02_backprop_network",
     "03_checking_gradients",
@@ -21,11 +23,15 @@ EXPECTED = [
 ]
 
 
-def test_the_five_notebooks_and_no_others():
-    assert sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
+NAMES = sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb"))
 
 
-@pytest.fixture(params=EXPECTED)
+def test_the_chapters_notebooks_are_there_and_numbered():
+    assert set(EXPECTED) <= set(NAMES)
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+", name) for name in NAMES), NAMES
+
+
+@pytest.fixture(params=NAMES)
 def notebook(request):
     return nbformat.read(NOTEBOOKS / f"{request.param}.ipynb", as_version=4)
 

@@ -55,7 +55,19 @@ def valid(prim, point):
 
 
 # Each primitive at its test points, and at the kinks where the rules choose a side.
-KINKS = {"relu": [(0.0,)], "abs": [(0.0,)], "sqrt": [(0.0,)], "**": [(0.0, 0.5), (0.0, 0.0)]}
+KINKS = {
+    "relu": [(0.0,)],
+    "abs": [(0.0,)],
+    "sqrt": [(0.0,)],
+    "**": [(0.0, 0.5), (0.0, 0.0)],
+    "asin": [(1.0,), (-1.0,)],
+    "acos": [(1.0,)],
+    "acosh": [(1.0,)],
+    "sign": [(0.0,)],
+    "maximum": [(1.5, 1.5)],
+    "minimum": [(-2.0, -2.0)],
+    "%": [(-5.5, 2.0), (5.5, -2.0)],
+}
 CASES = [
     (name, point)
     for name in sorted(ops.PRIMITIVES)

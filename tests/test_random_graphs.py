@@ -23,6 +23,19 @@ UNARY_STEPS = {
     "neg": lambda a: -a,
     "square": lambda a: a**2,
     "scale": lambda a: 0.5 * a - 1,
+    "atan": autodiff.atan,
+    "asinh": autodiff.asinh,
+    "erf": autodiff.erf,
+    "sinh_cosh_of_sin": lambda a: autodiff.sinh(autodiff.sin(a)) - autodiff.cosh(autodiff.cos(a)),
+    "tan_of_sigmoid": lambda a: autodiff.tan(autodiff.sigmoid(a)),
+    "inverses_of_half_tanh": lambda a: (
+        autodiff.asin(0.5 * autodiff.tanh(a)) * autodiff.acos(0.5 * autodiff.tanh(a))
+        + autodiff.atanh(0.5 * autodiff.tanh(a))
+    ),
+    "logs_of_1_plus_square": lambda a: (
+        autodiff.log1p(a * a) + autodiff.log2(1 + a * a) - autodiff.log10(2 + a * a)
+    ),
+    "acosh_expm1": lambda a: autodiff.acosh(2 + a * a) + autodiff.expm1(autodiff.sin(a)),
 }
 BINARY_STEPS = {
     "add": lambda a, b: a + b,

@@ -101,6 +101,13 @@ def test_the_readme_examples_give_the_numbers_and_tables_shown():
     assert checked >= 11  # the commented results above are all read, not skipped
 
 
+def test_the_readmes_links_point_to_files_in_the_repository():
+    targets = re.findall(r"\]\(([^)#:]+)\)", README.read_text(encoding="utf-8"))
+    assert "BENCHMARKS.md" in targets and "LICENSE" in targets
+    for target in targets:
+        assert (README.parent / target).is_file(), target
+
+
 @pytest.mark.parametrize(
     ("actual", "comment", "passes"),
     [

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autodiff
-from autodiff import Value, trace
+from autodiff import Value, ops, trace
 from autodiff.ops import BINARY, UNARY
 from autodiff.value import adjoints
 
@@ -181,9 +181,16 @@ def test_custom_op_row_uses_its_name_and_its_local_derivatives():
     assert r"\text{erf}\left(v_{1}\right)" in trace(erf).to_latex()
 
 
+def operands_for(prim):
+    """Two Values for a binary primitive, one for a unary one, inside every domain."""
+    if prim in BINARY:
+        return (Value(0.7), Value(1.3))
+    return (Value(1.3 if prim is ops.ACOSH else 0.7),)
+
+
 @pytest.mark.parametrize("prim", [*UNARY, *BINARY], ids=lambda p: p.name)
 def test_every_primitive_is_written_in_its_table_notation(prim):
-    operands = (Value(0.7), Value(1.3))[: 1 if prim in UNARY else 2]
+    operands = operands_for(prim)
     names = [f"v{k}" for k in range(1, len(operands) + 1)]
     row = trace(Value._apply(prim, operands)).rows[-1]
     assert row.equation == f"v{len(operands) + 1} = " + prim.notation.format(*names)
@@ -207,12 +214,30 @@ LATEX = {
     "relu": r"\mathrm{ReLU}\left(v_{1}\right)",
     "softplus": r"\mathrm{softplus}\left(v_{1}\right)",
     "sqrt": r"\sqrt{v_{1}}",
+    "tan": r"\tan\left(v_{1}\right)",
+    "sinh": r"\sinh\left(v_{1}\right)",
+    "cosh": r"\cosh\left(v_{1}\right)",
+    "asin": r"\arcsin\left(v_{1}\right)",
+    "acos": r"\arccos\left(v_{1}\right)",
+    "atan": r"\arctan\left(v_{1}\right)",
+    "asinh": r"\mathrm{arsinh}\left(v_{1}\right)",
+    "acosh": r"\mathrm{arcosh}\left(v_{1}\right)",
+    "atanh": r"\mathrm{artanh}\left(v_{1}\right)",
+    "log1p": r"\ln\left(1 + v_{1}\right)",
+    "expm1": r"\left(e^{v_{1}} - 1\right)",
+    "log2": r"\log_{2}\left(v_{1}\right)",
+    "log10": r"\log_{10}\left(v_{1}\right)",
+    "erf": r"\mathrm{erf}\left(v_{1}\right)",
+    "sign": r"\mathrm{sgn}\left(v_{1}\right)",
+    "%": r"v_{1} \bmod v_{2}",
+    "maximum": r"\max\left(v_{1}, v_{2}\right)",
+    "minimum": r"\min\left(v_{1}, v_{2}\right)",
 }
 
 
 @pytest.mark.parametrize("prim", [*UNARY, *BINARY], ids=lambda p: p.name)
 def test_latex_form_of_every_primitive(prim):
-    operands = (Value(0.7), Value(1.3))[: 1 if prim in UNARY else 2]
+    operands = operands_for(prim)
     node = Value._apply(prim, operands)
     name = f"v_{{{len(operands) + 1}}}"
     assert f"{name} = {LATEX[prim.name]} &" in trace(node).to_latex()
