@@ -31,19 +31,25 @@ class CompiledError:
         targets: Sequence[Any],
         loss: Callable[[Any, Any], Any],
     ) -> None:
-        import numpy as np  # imported here: only compiled training needs numpy
+        try:
+            import numpy as np  # imported here: only compiled training needs numpy
+        except ImportError as error:
+            raise ImportError(
+                "train(compiled=True) replays on numpy arrays: install numpy"
+            ) from error
 
         self.model = model
         self.loss = loss
         self.parameters = model.parameters()
-        self.columns = np.array([_flat(x) for x in inputs], dtype=float).T  # one row per input
+        # Row i holds component i of every input x_n: the arrays a batch replay reads.
+        self.columns = np.array([_flat(x) for x in inputs], dtype=float).T
         self.target_is_input = loss in TARGET_IS_INPUT
         if self.target_is_input:
             self.target_columns = np.array([_flat(t) for t in targets], dtype=float).T
         self.targets = targets
-        self.programs: dict[Any, autodiff.program.Program] = {}
+        self.programs: dict[Any, autodiff.Program] = {}
 
-    def _program(self, n: int) -> autodiff.program.Program:
+    def _program(self, n: int) -> autodiff.Program:
         """The program for data point n: E_n and the model's outputs, of parameters and input."""
         key = None if self.target_is_input else _key(self.targets[n])
         program = self.programs.get(key)

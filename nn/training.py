@@ -99,8 +99,9 @@ def train(
     otherwise each epoch visits the points in an order shuffled by `seed`. The accuracy of an epoch
     is counted on the forward passes it made, before each update, using `correct(output, target)`
     (by default the rule for `loss` in `CORRECT`). `compiled=True` records one data point's error
-    as a program and replays it over each batch on numpy arrays (autodiff.record): the same
-    numbers, faster; the model must take the parameters' current values at each step.
+    E_n as a program (autodiff.record) and replays it over each batch on numpy arrays: the same
+    losses and weights, faster. Every point must run the same operations: a comparison of
+    Values in the model is a guard, and a point that takes another branch raises GuardError.
     """
     _check_data(inputs, targets)
     epochs = count("epochs", epochs, 0)
