@@ -1,10 +1,8 @@
-"""The evaluation trace as a program: `record(f, *args)` runs f once on Values and keeps its rows.
+"""The evaluation trace as a program: `record(f, *args)` runs f once and keeps its rows v1..vN.
 
-A `Program` is Bishop's trace v1..vN as a straight-line program (a Wengert list): each row applies
-one primitive of the rule table to earlier rows and folded constants. `source()` prints it as Python
-with the forward sweep, the reverse sweep (8.69)-(8.75) and, on request, the tangent sweep
-(8.58)-(8.64); that same text, compiled, replays it on floats or on numpy arrays holding a whole
-batch, and `to_torch()` runs its forward sweep on torch tensors. Comparisons become guards.
+`Program.source()` prints them as Python: the forward sweep, the reverse sweep of Bishop's (8.69)-
+(8.75) and, on request, the tangent sweep (8.58)-(8.64). That text, compiled, replays the program
+on floats or over numpy arrays holding a batch; comparisons made while recording become guards.
 """
 
 from __future__ import annotations
@@ -617,19 +615,16 @@ class _Generator:
     ) -> None:
         """target += adjoint · local (summed over the batch when the target is shared)."""
         negative = local.text == "-1.0"
-        if reduce:
-            if any(_varies_name(name, self.varies) for name in local.names):
-                term = _Expression(
-                    f"batch_dot({adjoint.text}, {local.text})",
-                    _ATOM,
-                    adjoint.names | local.names | {"batch_dot"},
-                )
-                negative = False
-            else:
-                total = _Expression(
-                    f"batch_sum({adjoint.text})", _ATOM, adjoint.names | {"batch_sum"}
-                )
-                term = total if local.text in ("1.0", "-1.0") else _times(total, local)
+        if self.batch is not None and any(name.endswith("_grads") for name in local.names):
+            # NOTE: a rule called by name may give an infinite slope (sqrt at 0); where the
+            # adjoint is 0 the product is 0, as backward() passes nothing on, not 0 · inf = nan.
+            term = _call("batch_times", adjoint, local)
+            term = _call("batch_sum", term) if reduce else term
+        elif reduce and any(_varies_name(name, self.varies) for name in local.names):
+            term = _call("batch_dot", adjoint, local)  # Σ_b v̄_b · local_b
+        elif reduce:
+            total = _call("batch_sum", adjoint)
+            term = total if local.text in ("1.0", "-1.0") else _times(total, local)
         else:
             term = _times(adjoint, local)
         if self.batch is None:
@@ -640,6 +635,12 @@ class _Generator:
             total = _variable(target) - term if negative else _variable(target) + term
             code = f"{target} = {total.text}"
         self.emit(indent + code, term.names, _chapter(code) if self.batch is None else "")
+
+
+def _call(function: str, *args: _Expression) -> _Expression:
+    """function(*args) as an expression."""
+    names = frozenset({function}).union(*(x.names for x in args))
+    return _Expression(f"{function}({', '.join(x.text for x in args)})", _ATOM, names)
 
 
 def _times(x: _Expression, local: _Expression) -> _Expression:
@@ -811,8 +812,9 @@ class Program:
         For numpy arrays of shape (B,), each example runs the program; `reduce="sum"` sums the
         gradient of every input given as a number over the batch (Bishop (8.14)), `"none"` gives
         it per example. The gradient of an array input is always per example.
-        NOTE: the batch replay multiplies every adjoint by its local derivative; where an adjoint
-        is 0 and a local derivative infinite (sqrt at 0) it gives nan, the float replay 0.
+        NOTE: a zero adjoint passes nothing on, as in backward(), through the rules that branch
+        (sqrt at 0, whose slope is infinite); through a formula (exp) a batch replay gives
+        0 · inf = nan where the value itself has overflowed.
         """
         if reduce not in ("sum", "none"):
             raise ValueError(f"value_and_grad: reduce must be 'sum' or 'none', not {reduce!r}")
@@ -1081,6 +1083,7 @@ def _batch_helpers() -> dict[str, Callable[..., Any]]:
         "batch_matvec": np.dot,  # (w_1..w_n) · stack: Σ_i w_i x_i for every example
         "batch_outer": np.outer,  # the adjoint of the stack: w_i · v̄ for every i and example
         "batch_wgrads": lambda stack, adjoint: np.dot(stack, adjoint).tolist(),  # Σ_b x_ib v̄_b
+        "batch_times": lambda adjoint, local: np.where(adjoint == 0, 0.0, adjoint * local),
     }
 
 

@@ -307,6 +307,18 @@ def test_batch_replay_equals_each_example_and_sums_the_shared_gradients():
     assert grads[len(values)].shape == (7,)  # an array input's gradient is per example
 
 
+def test_a_zero_adjoint_passes_nothing_on_over_a_batch_too():
+    program = record(lambda x, y: y * autodiff.sqrt(x), 1.0, 1.0)
+    x, y = np.array([0.0, 4.0]), np.array([0.0, 2.0])
+    _, (dx, dy) = program.value_and_grad(x, y)
+    assert list(dx) == [0.0, 0.5] and list(dy) == [0.0, 2.0]  # the graph's: 0 at x = 0, not nan
+    assert program.value_and_grad(0.0, 0.0) == graph_value_and_grad(
+        lambda x, y: y * autodiff.sqrt(x), 0.0, 0.0
+    )
+    _, (total,) = record(lambda x: 0.0 * autodiff.sqrt(x), 1.0).value_and_grad(np.zeros(2))
+    assert list(total) == [0.0, 0.0]
+
+
 def test_batch_constants_and_outputs_that_do_not_vary():
     program = record(lambda w, x: [w * x + 1.0, w * 2.0], 1.0, 1.0)
     (y, z), (dw, dx) = program.value_and_grad(3.0, np.array([1.0, 2.0]))
