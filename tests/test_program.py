@@ -164,6 +164,21 @@ def test_source_of_every_primitive_gives_the_graphs_numbers(name, point):
     assert all(map(same, grads, expected_grads)), (grads, expected_grads)
 
 
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_tangent_sweep_of_every_primitive_is_forward_mode(name, point):
+    prim = ops.PRIMITIVES[name]
+    program = record(lambda *xs: apply(prim, *xs), *point)
+    namespace = {}
+    exec(program.source(tangent=True, adjoint=False), namespace)
+    directions = [1.0 + k for k in range(len(point))]
+    value, tangent = namespace["f_jvp"](*point, *directions)
+    expected_value, expected_tangent = autodiff.jvp(
+        lambda *xs: apply(prim, *xs), list(point), directions
+    )
+    assert same(value, expected_value)
+    assert tangent == pytest.approx(expected_tangent, rel=1e-15, nan_ok=True)
+
+
 def test_local_derivatives_come_from_the_rule_table():
     # A formula where the rule has one (tanh: 1 - out²), a call of the rule where it branches.
     text = record(lambda x: autodiff.relu(autodiff.tanh(x)), 0.5).source()
