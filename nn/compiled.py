@@ -3,6 +3,8 @@
 `CompiledError` records E_n = loss(model(x_n), t_n) once (per label, for a loss that branches on
 its label) with the parameters and the input as the program's inputs, then replays it over numpy
 arrays holding a batch's inputs: the same numbers as building the graph for every point.
+NOTE: numbers a loss reads from `.data` are frozen at the recorded point: cross_entropy's shift
+max_j a_j stays that point's, which changes no value but could overflow for far larger logits.
 """
 
 from __future__ import annotations
