@@ -3,17 +3,20 @@
 Each transform calls the user's `f` with Values (reverse mode, Bishop 8.2.2) or with Duals
 (forward mode, 8.2.1) and reads the derivatives off one pass per row or column. When the
 arguments are Values already, or another transform is running `f`, the derivatives are returned
-as Values built with `create_graph=True`, so transforms nest: `grad(grad(f))` is f''.
+as Values built with `create_graph=True`, so transforms nest: `grad(grad(f))` is f''. Handed
+Duals, a reverse transform carries their tangents through its recorded graph: `jvp(grad(f))`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .dual import Dual, check_running, forward_pass
 from .ops import as_int, current_mode, is_real, mode, to_float
-from .value import Value, adjoints, dot
+from .trace import forward_tangents
+from .value import CustomOp, Value, adjoints, ancestors, dot
 
 Argnums = int | tuple[int, ...]
 
@@ -22,12 +25,16 @@ Argnums = int | tuple[int, ...]
 
 
 def gradients(output: Any, inputs: Sequence[Value], create_graph: bool = False) -> list:
-    """[∂output/∂x for x in inputs] by one reverse pass; 0.0 where unreached; no `.grad` touched."""
+    """[∂output/∂x for x in inputs] by one reverse pass; 0.0 where unreached; no `.grad` touched.
+
+    An output built from a jvp's Duals is differentiated part by part and gives Duals."""
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"gradients: inputs must be a list or tuple of Values, not {_kind(inputs)}")
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"gradients: inputs[{i}] must be a Value, not {_kind(x)}")
+    if isinstance(output, Dual):  # built from an enclosing jvp's Duals: each part in turn
+        return _per_part(output, lambda part: gradients(part, inputs, create_graph))
     if isinstance(output, Value):
         table = adjoints(output, 1.0, create_graph)
         result = [table.get(x, 0.0) for x in inputs]
@@ -52,31 +59,33 @@ def _nested(args: Iterable[Any]) -> bool:
     return current_mode().in_transform or any(isinstance(x, Value) for x in args)
 
 
-_FORWARD_OVER_REVERSE = (
-    "forward mode over a reverse-mode transform is not supported; nest them the other way "
-    "(grad of jvp, as hvp does) or use the default mode='reverse'"
-)
-
-
-def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool]:
-    """The arguments to call f with, the Values to differentiate by, and whether to build graphs."""
+def _lift(args: tuple, argnums: Iterable[int]) -> tuple[list, list[Value], bool, _Replay | None]:
+    """The arguments to call f with, the Values to differentiate by, whether to build graphs,
+    and, when some of those arguments are Duals of an enclosing jvp, where to replay the result."""
     nested = _nested(args)
     # 1. Every number becomes a leaf, so f may call Value methods on any of its arguments;
     #    other objects (data, options) that are not differentiated pass through unchanged.
     call_args = [
         Value(to_float(x, f"argument {i}")) if is_real(x) else x for i, x in enumerate(args)
     ]
+    duals = any(isinstance(args[i], Dual) for i in argnums)
     for i in argnums:
         x = args[i]
-        if isinstance(x, Value):
-            # 2. NOTE: a node of its own for each argument (+x is the identity), so that
+        if not (is_real(x) or isinstance(x, (Value, Dual))):
+            raise TypeError(f"argument {i} must be a real number or a Value, not {_kind(x)}")
+        if duals and not is_real(x):
+            # 2. Forward over reverse: f runs on a fresh leaf at the primal number, and the
+            #    recorded reverse pass is replayed at the Dual afterwards (_Replay).
+            call_args[i] = Value(_primal_number(x))
+        elif isinstance(x, Value):
+            # 3. NOTE: a node of its own for each argument (+x is the identity), so that
             #    f(y, y) still has one partial derivative per argument, not their sum.
             call_args[i] = +x
-        elif isinstance(x, Dual):
-            raise TypeError(f"argument {i} is a Dual: {_FORWARD_OVER_REVERSE}")
-        elif not is_real(x):
-            raise TypeError(f"argument {i} must be a real number or a Value, not {_kind(x)}")
-    return call_args, [call_args[i] for i in argnums], nested
+    if not duals:
+        return call_args, [call_args[i] for i in argnums], nested, None
+    at = {leaf: x for leaf, x in zip(call_args, args, strict=True) if leaf is not x}
+    keep_nodes = nested or any(_holds_value(x) for x in args)
+    return call_args, [call_args[i] for i in argnums], True, _Replay(at, keep_nodes)
 
 
 def _call(f: Callable[..., Any], args: Sequence[Any]) -> Any:
@@ -90,9 +99,8 @@ def _outputs(name: str, out: Any, kind: type) -> tuple[list, bool]:
     single = not isinstance(out, (list, tuple))
     outputs = [out] if single else list(out)
     for k, y in enumerate(outputs):
-        if not (isinstance(y, (kind, Value)) or is_real(y)):
-            if isinstance(y, Dual):  # a reverse-mode f that uses a Dual of an enclosing jvp
-                raise TypeError(f"{name}: f returned a Dual: {_FORWARD_OVER_REVERSE}")
+        # A Dual from a reverse-mode f used a Dual of an enclosing jvp through a closure.
+        if not (isinstance(y, (kind, Value, Dual)) or is_real(y)):
             which = "" if single else f" item {k} of"
             raise TypeError(
                 f"{name}: f must return a {kind.__name__} or a real number (or a list/tuple of "
@@ -151,10 +159,10 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
 
     def value_and_grad_f(*args: Any) -> tuple:
         _check_range(indices, len(args))
-        call_args, inputs, nested = _lift(args, indices)
+        call_args, inputs, nested, replay = _lift(args, indices)
         output = _single_output("grad", _call(f, call_args))
-        derivatives = gradients(output, inputs, create_graph=nested)
-        value = _result(output, nested)
+        derivatives = _differentiate(output, inputs, nested, replay)
+        value = _result(_evaluate(output, replay), nested)
         return value, (tuple(derivatives) if isinstance(argnums, tuple) else derivatives[0])
 
     return value_and_grad_f
@@ -190,9 +198,9 @@ def jacobian(f: Callable[..., Any], mode: str = "reverse") -> Callable[..., list
             raise ValueError("jacobian: f needs at least one argument to differentiate by")
         if mode == "forward":
             return _forward_jacobian(f, xs)
-        call_args, inputs, nested = _lift(xs, range(len(xs)))
+        call_args, inputs, nested, replay = _lift(xs, range(len(xs)))
         outputs, single = _outputs("jacobian", _call(f, call_args), Value)
-        rows = [gradients(y, inputs, create_graph=nested) for y in outputs]
+        rows = [_differentiate(y, inputs, nested, replay) for y in outputs]
         return rows[0] if single else rows
 
     return jacobian_f
@@ -223,16 +231,24 @@ def hessian(f: Callable[..., Any]) -> Callable[..., list]:
     return hessian_f
 
 
-def hvp(f: Callable[..., Any], xs: Sequence[Any], v: Sequence[Any]) -> list:
-    """H v = ∇(vᵀ∇f) at xs in O(W), without forming H (Pearlmutter; Bishop 8.1.6).
+HVP_MODES = ("reverse-over-reverse", "forward-over-reverse", "reverse-over-forward")
 
-    Reverse-over-reverse: a first reverse pass with `create_graph=True` gives ∇f as Values, one
-    `dot` node forms the scalar vᵀ∇f, and a second reverse pass differentiates it. Both passes walk
-    graphs of O(W) nodes, so the cost is a few gradient evaluations. Bishop describes another
-    hybrid, reverse over forward (vᵀ∇f by forward mode, then reverse mode on that), which works
-    here too as `grad` of a `jvp`, at the same order of cost; this one reuses the create_graph
-    pass of `grad(grad(f))`.
+
+def hvp(
+    f: Callable[..., Any], xs: Sequence[Any], v: Sequence[Any], mode: str = "reverse-over-reverse"
+) -> list:
+    """H v at xs in O(W), without forming H (Pearlmutter; Bishop 8.1.6 and 8.2).
+
+    Three routes, the same numbers. `"reverse-over-reverse"`: ∇f by a reverse pass that builds
+    a graph (create_graph), then a second reverse pass through vᵀ∇f. `"forward-over-reverse"`
+    (Pearlmutter's R-operator, JAX's default): the same first pass, then one forward-mode pass
+    with tangent v through it, `jvp(grad(f), xs, v)`. `"reverse-over-forward"` (the hybrid
+    Bishop describes in 8.2): vᵀ∇f by forward mode, then reverse mode on that, `grad` of a `jvp`.
     """
+    if mode not in HVP_MODES:
+        raise ValueError(
+            f"hvp: mode must be one of {', '.join(map(repr, HVP_MODES))}, not {mode!r}"
+        )
     xs = _sequence("hvp", "xs", xs)
     v = _sequence("hvp", "v", v)
     if len(v) != len(xs):
@@ -241,6 +257,10 @@ def hvp(f: Callable[..., Any], xs: Sequence[Any], v: Sequence[Any]) -> list:
         raise ValueError("hvp: xs must hold at least one input")
     _check_reals("hvp", "v", v)
     every = tuple(range(len(xs)))
+    if mode == "forward-over-reverse":
+        return list(jvp(grad(f, argnums=every), xs, v)[1])
+    if mode == "reverse-over-forward":
+        return list(grad(lambda *ys: jvp(f, ys, v)[1], argnums=every)(*xs))
     gradient = grad(f, argnums=every)
 
     def directional(*ys: Any) -> Any:
@@ -294,20 +314,168 @@ def _push_forward(name: str, f: Callable[..., Any], primals: Sequence, tangents:
 
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], list]]:
     """(f(x), w ↦ Jᵀw): f runs once; each call of the returned function is one reverse pass."""
-    call_args, inputs, nested = _lift(primals, range(len(primals)))
+    call_args, inputs, nested, replay = _lift(primals, range(len(primals)))
     outputs, single = _outputs("vjp", _call(f, call_args), Value)
 
     def vjp_fn(cotangents: Any) -> list:
-        """[Σ_k w_k ∂y_k/∂x_i for each input i]; w is a number for a function with one output."""
+        """[Σ_k w_k ∂y_k/∂x_i for each input i]; w is a number for a function with one output.
+
+        Value cotangents give Values in their graph, so the pullback can be differentiated
+        again, in w as well as in x (reverse over reverse)."""
         weights = [cotangents] if single else _sequence("vjp_fn", "cotangents", cotangents)
         if len(weights) != len(outputs):
             raise ValueError(f"vjp_fn: {len(weights)} cotangents for {len(outputs)} outputs")
-        _check_reals("vjp_fn", "cotangents", weights)
+        _check_reals_or_values("vjp_fn", "cotangents", weights)
         # One dot node Σ_k w_k y_k, so all K outputs share a single reverse pass.
-        return gradients(dot(weights, outputs), inputs, create_graph=nested)
+        weighted = dot(weights, outputs)
+        return _differentiate(weighted, inputs, nested or _nested(weights), replay)
 
-    values = [_result(y, nested) for y in outputs]
+    values = [_result(_evaluate(y, replay), nested) for y in outputs]
     return (values[0] if single else values), vjp_fn
+
+
+# --- reverse mode handed Duals: forward over reverse ------------------------------------------
+
+
+def _differentiate(y: Any, inputs: list[Value], create_graph: bool, replay: Any) -> list:
+    """[∂y/∂x for x in inputs] as the caller gets them: floats, Values, or Duals of a jvp."""
+
+    def part_derivatives(part: Any) -> list:
+        if replay is None:
+            return gradients(part, inputs, create_graph=create_graph)
+        return replay(gradients(part, inputs, create_graph=True))
+
+    return _per_part(y, part_derivatives)
+
+
+def _evaluate(y: Any, replay: Any) -> Any:
+    """An output of f as the caller gets it: replayed at the caller's Duals where there are some."""
+    if replay is None:
+        return y
+    return _per_part(y, lambda part: replay([part]))[0]
+
+
+def _per_part(y: Any, fn: Callable[[Any], list]) -> list:
+    """fn (a Value or number ↦ a list) applied to each part of y, put back together as y was.
+
+    A Dual y = p + εq (f used an enclosing jvp's Duals through a closure) gives fn(p) + ε·fn(q):
+    the derivative of the tangent is the tangent of the derivative. The recursion goes as deep
+    as jvps are nested in the user's code, never as deep as the graph.
+    """
+    if not isinstance(y, Dual):
+        return fn(y)
+    primals, tangents = _per_part(y.primal, fn), _per_part(y.tangent, fn)
+    return [_perturb(p, t, y.tag) for p, t in zip(primals, tangents, strict=True)]
+
+
+def _perturb(a: Any, b: Any, tag: int) -> Any:
+    """a + ε·b for the forward pass `tag`, where a and b may carry Duals of any pass (ε² = 0)."""
+    latest = max((x.tag for x in (a, b) if isinstance(x, Dual)), default=0)
+    if latest < tag:
+        return Dual(a, b, tag)
+    (a0, a1), (b0, b1) = _split(a, latest), _split(b, latest)
+    if latest == tag:
+        return Dual(a0, b0 if _is_zero(a1) else a1 + b0, tag)  # (a0 + εa1) + ε(b0 + εb1)
+    # A later pass's Dual (the replayed arguments' pass) stays outermost, as Duals are nested.
+    return Dual(_perturb(a0, b0, tag), _perturb(a1, b1, tag), latest)
+
+
+def _split(x: Any, tag: int) -> tuple[Any, Any]:
+    """(primal, tangent) of x for the pass `tag`: (x, 0) for anything that is not its Dual."""
+    return (x.primal, x.tangent) if isinstance(x, Dual) and x.tag == tag else (x, 0.0)
+
+
+def _is_zero(x: Any) -> bool:
+    return is_real(x) and x == 0
+
+
+class _Replay:
+    """Forward mode over a recorded reverse pass: Pearlmutter's R-operator (Bishop 8.1.6).
+
+    Handed Duals of an enclosing jvp, a reverse-mode transform runs f on fresh leaves at the
+    primal numbers and builds its derivatives as a graph (create_graph). Calling this object
+    then carries the Duals' tangents forward through that graph, through f and the reverse pass
+    alike, in creation order: one forward-mode pass, which makes no nodes when the Duals hold
+    numbers.
+    """
+
+    def __init__(self, at: dict[Value, Any], keep_nodes: bool) -> None:
+        self.at = at  # f's leaves and the caller's arguments they stand for
+        self.keep_nodes = keep_nodes  # whether nodes that do not depend on `at` stay Values
+        duals = [x for x in at.values() if isinstance(x, Dual)]
+        tags = {x.tag for x in duals}
+        # The common case (jvp of grad at numbers): one pass, float primals, no outer graph.
+        self.sweep_tag = (
+            tags.pop()
+            if len(tags) == 1 and not keep_nodes and all(is_real(x.primal) for x in duals)
+            else None
+        )
+
+    def __call__(self, results: list) -> list:
+        """The results (Values of the recorded graph, or numbers) at the caller's arguments."""
+        nodes = [y for y in results if isinstance(y, Value)]
+        order = ancestors(*nodes) if nodes else []
+        if self.sweep_tag is None:
+            return self._recompute(order, results)
+        # The primals are the recorded data; the tangents come from the recorded local
+        # derivatives, v̇ = Σ_k ∂v/∂u_k u̇_k (8.57), as in the trace's tangent column.
+        seeds = {leaf: x.tangent for leaf, x in self.at.items() if isinstance(x, Dual)}
+        tangents = forward_tangents(order, seeds)
+        if current_mode().detect_anomaly:
+            _check_tangents(order, tangents)
+        tag = self.sweep_tag
+        return [Dual(y.data, tangents[y], tag) if isinstance(y, Value) else y for y in results]
+
+    def _recompute(self, order: list[Value], results: list) -> list:
+        """Every node that depends on the arguments recomputed by its rule on the replayed
+        inputs, so Dual arithmetic handles any nesting (Duals of Duals, Values inside Duals)."""
+        replayed = dict(self.at)
+        for node in order:
+            if node in replayed:
+                continue
+            if not any(parent in replayed for parent in node.parents):
+                # 1. A node that does not depend on the arguments is a constant here.
+                replayed[node] = node if self.keep_nodes else node.data
+                continue
+            rule = node._rule
+            if isinstance(rule, CustomOp):  # given its local derivatives only, not its function
+                raise RuntimeError(
+                    f"forward mode over reverse mode through custom op {rule.name!r}: it has no "
+                    "function to recompute on nested Duals; use reverse over reverse instead"
+                )
+            # 2. The node's operation on the replayed inputs (numbers among them are constants).
+            inputs = tuple(replayed[x] if isinstance(x, Value) else x for x in node._inputs)
+            replayed[node] = Value._apply(rule, inputs)
+        return [replayed[y] if isinstance(y, Value) else y for y in results]
+
+
+def _check_tangents(order: list[Value], tangents: dict[Value, Any]) -> None:
+    """detect_anomaly for forward over reverse: the first node given a non-finite tangent."""
+    for node in order:
+        tangent = tangents[node]
+        if is_real(tangent) and not math.isfinite(tangent):
+            raise FloatingPointError(
+                f"op {node.op!r} (forward mode over reverse) produced tangent {tangent!r}"
+            )
+
+
+def _holds_value(x: Any) -> bool:
+    """Whether x is a Value or a Dual with a Value among its parts (a graph to stay in)."""
+    parts = [x]
+    while parts:
+        part = parts.pop()
+        if isinstance(part, Value):
+            return True
+        if isinstance(part, Dual):
+            parts += (part.primal, part.tangent)
+    return False
+
+
+def _primal_number(x: Any) -> float:
+    """The number under a Dual's primals (or a Value's data): where f's leaf for x is made."""
+    while isinstance(x, Dual):
+        x = x.primal
+    return x.data if isinstance(x, Value) else x
 
 
 # --- input checks ----------------------------------------------------------------------------

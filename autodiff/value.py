@@ -436,11 +436,11 @@ def _real(prim: Primitive, x: Any) -> float:
 # --- walking the graph -------------------------------------------------------------------
 
 
-def ancestors(output: Value) -> list[Value]:
-    """`output` and every node it depends on, in creation order (a topological order)."""
-    seen = {output}
-    found = [output]
-    stack = [output]
+def ancestors(*outputs: Value) -> list[Value]:
+    """The `outputs` and every node they depend on, in creation order (a topological order)."""
+    seen = set(outputs)
+    found = list(seen)
+    stack = list(seen)
     while stack:  # iterative depth-first search: no recursion limit, each node visited once
         for parent in stack.pop().parents:
             if parent not in seen:

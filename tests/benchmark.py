@@ -764,7 +764,7 @@ def bench_micrograd_style_step(quick: bool) -> None:
     )
 
     optimiser = nn.SGD(idiomatic.parameters(), lr=LEARNING_RATE)
-    steps = {
+    ours = {
         "tracegrad, micrograd's loss code": functools.partial(
             micrograd_style_step, model, points, targets
         ),
@@ -772,29 +772,46 @@ def bench_micrograd_style_step(quick: bool) -> None:
             tracegrad_step, idiomatic, optimiser, points, targets
         ),
         "plain floats": functools.partial(plain_step, layers, "tanh", points, targets),
-        "micrograd": functools.partial(micrograd_step, micro, points, targets),
     }
-    # Rounds of blocks: each engine in turn runs a warm-up step and then consecutive timed steps,
-    # so that each pays for its own garbage (micrograd's closures make cycles that only the
-    # collector frees) and load on the machine falls on all alike.
-    rounds = 2 if quick else 3
-    block = {name: 2 if name == "micrograd" else 5 for name in steps}
-    samples: dict[str, list[float]] = {name: [] for name in steps}
+    micrograd = functools.partial(micrograd_step, micro, points, targets)
+    # Each round: the three steps above in turn, step by step (they leave no cyclic garbage), so
+    # that changing load falls on all three alike; then micrograd in a block of its own, a
+    # warm-up and consecutive steps, so that it pays for its own garbage (its closures make
+    # cycles only the collector frees) and no one else does. Ratios are taken within a round.
+    rounds = 3 if quick else 7
+    samples: dict[str, list[list[float]]] = {name: [] for name in (*ours, "micrograd")}
+    for step in ours.values():
+        step()
     for _ in range(rounds):
-        for name, step in steps.items():
-            gc.collect()
-            step()
-            samples[name].extend(timed(step)[0] * 1e3 for _ in range(block[name]))
-    ms = {name: statistics.median(times) for name, times in samples.items()}
-    plain, micrograd = ms["plain floats"], ms["micrograd"]
+        times = [[timed(step)[0] * 1e3 for step in ours.values()] for _ in range(5)]
+        for name, column in zip(ours, zip(*times, strict=True), strict=True):
+            samples[name].append(list(column))
+        gc.collect()
+        micrograd()
+        samples["micrograd"].append([timed(micrograd)[0] * 1e3 for _ in range(2)])
+        gc.collect()
+
+    def ms(name: str) -> float:
+        return statistics.median(t for block in samples[name] for t in block)
+
+    def ratio(top: str, bottom: str) -> float:
+        """Median over rounds of the ratio of the two medians within a round."""
+        blocks = zip(samples[top], samples[bottom], strict=True)
+        return statistics.median(statistics.median(a) / statistics.median(b) for a, b in blocks)
+
     rows = [
-        [name, f"{ms[name]:.2f}", f"{ms[name] / plain:.1f}x", f"{micrograd / ms[name]:.0f}x"]
-        for name in steps
+        [
+            name,
+            f"{ms(name):.2f}",
+            f"{ratio(name, 'plain floats'):.1f}x",
+            f"{ratio('micrograd', name):.0f}x",
+        ]
+        for name in samples
     ]
     print_table(
-        f"Median ms per step ({rounds} rounds of a warm-up and "
-        + ", ".join(f"{block[name]} steps of {name}" for name in ("plain floats", "micrograd"))
-        + f", 5 of the others; {our_nodes:,} tracegrad nodes with micrograd's loss code):",
+        f"Median ms per step, and medians over {rounds} rounds of the ratios within a round (5\n"
+        "steps of each of ours, 2 of micrograd after a warm-up; "
+        f"{our_nodes:,} tracegrad nodes with micrograd's loss code):",
         ["step", "ms", "/ plain floats", "micrograd / this"],
         rows,
     )

@@ -7,7 +7,14 @@ import pytest
 
 from autodiff import Value
 from autodiff.functional import gradients
-from nn import MLP, exact_hessian, outer_product_hessian, sse
+from nn import (
+    MLP,
+    binary_cross_entropy_with_logits,
+    exact_hessian,
+    hinge,
+    outer_product_hessian,
+    sse,
+)
 
 X = [[0.5, -1.0], [1.0, 0.2], [-0.3, 0.8], [0.1, 0.4]]
 T = [0.3, -0.2, 0.9, 0.1]
@@ -174,3 +181,86 @@ def test_bad_data_raises():
         exact_hessian(model, X, [[1.0, 2.0]] * 4)
     with pytest.raises(TypeError, match="parameters"):
         outer_product_hessian(lambda x: x, X)
+
+
+# --- the cross-entropy form (8.41) -----------------------------------------------------------
+
+LABELS = [1, 0, 1, 0]
+
+
+def sigmoid(a):
+    return 1 / (1 + math.exp(-a))
+
+
+def test_cross_entropy_outer_product_is_exact_for_logistic_regression():
+    # The logit a = w·x + b is linear in the parameters, so ∇∇a = 0 and (8.41) is exact:
+    # H = Σ_n y_n (1 - y_n) [x_n, 1][x_n, 1]ᵀ with y_n = σ(a_n).
+    model = MLP(2, [1], seed=0)
+    exact = exact_hessian(model, X, LABELS, loss=binary_cross_entropy_with_logits)
+    outer = outer_product_hessian(model, X, loss=binary_cross_entropy_with_logits)
+    ys = [sigmoid(model(x).data) for x in X]
+    expected = [
+        [
+            sum(y * (1 - y) * a[i] * a[j] for y, a in zip(ys, ([*x, 1.0] for x in X)))
+            for j in range(3)
+        ]
+        for i in range(3)
+    ]
+    for h in (exact, outer):
+        for row, expected_row in zip(h, expected, strict=True):
+            assert row == pytest.approx(expected_row, rel=1e-12, abs=1e-15)
+
+
+def test_cross_entropy_gap_is_the_residual_term():
+    # E_n = -[t ln y + (1 - t) ln(1 - y)], y = σ(a): ∇E_n = (y - t)∇a, so
+    # H = Σ y(1 - y) ∇a ∇aᵀ + Σ (y - t) ∇∇a, and (8.41) drops the second sum.
+    model = MLP(2, [3, 1], activation="tanh", seed=4)
+    parameters = model.parameters()
+    size = len(parameters)
+    residual = [[0.0] * size for _ in range(size)]
+    for x, t in zip(X, LABELS, strict=True):
+        a = model(x)
+        for i, g in enumerate(gradients(a, parameters, create_graph=True)):
+            for j, d in enumerate(gradients(g, parameters)):
+                residual[i][j] += (sigmoid(a.data) - t) * d
+    exact = exact_hessian(model, X, LABELS, loss=binary_cross_entropy_with_logits)
+    outer = outer_product_hessian(model, X, loss=binary_cross_entropy_with_logits)
+    gap = [
+        [e - o for e, o in zip(re, ro, strict=True)] for re, ro in zip(exact, outer, strict=True)
+    ]
+    assert difference(gap, residual) < 1e-12
+    assert difference(outer, exact) > 0.1  # untrained: the dropped sum matters
+
+
+def test_the_two_forms_weight_each_outer_product_differently():
+    # For one data point, (8.41) is (8.40) on the logit scaled by y(1 - y).
+    model = MLP(2, [3, 1], activation="tanh", seed=4)
+    x = X[0]
+    y = sigmoid(model(x).data)
+    squares = outer_product_hessian(model, [x])
+    cross_entropy = outer_product_hessian(model, [x], loss=binary_cross_entropy_with_logits)
+    for row_s, row_c in zip(squares, cross_entropy, strict=True):
+        assert [y * (1 - y) * s for s in row_s] == pytest.approx(row_c, rel=1e-12, abs=1e-16)
+
+
+def test_outer_product_names_the_losses_it_knows():
+    with pytest.raises(ValueError, match=r"nn.sse \(8.40\) or.*not 'hinge'"):
+        outer_product_hessian(MLP(2, [1], seed=0), X, loss=hinge)
+
+
+# --- the diagonal approximation ----------------------------------------------------------------
+
+
+def test_diagonal_approximation_leaves_out_most_of_notebook_4s_hessian():
+    # Notebook 04's regression network (1 input, 4 tanh units, 12 points of sin πx), untrained:
+    # 73% of ‖H‖²_F sits off the diagonal, so diag(H) is 85% off in the Frobenius norm.
+    xs = [[-1 + 2 * n / 11] for n in range(12)]
+    ts = [math.sin(math.pi * x) for (x,) in xs]
+    h = exact_hessian(MLP(1, [4, 1], activation="tanh", seed=1), xs, ts)
+    diagonal = [[e if i == j else 0.0 for j, e in enumerate(row)] for i, row in enumerate(h)]
+    assert difference(diagonal, h) == pytest.approx(0.8544529188, rel=1e-9)  # ‖H - diag H‖/‖H‖
+    assert difference(diagonal, h) ** 2 == pytest.approx(0.7300897905, rel=1e-9)  # the share
+    # and for a linear model whose inputs are orthogonal over the data, H is diagonal itself
+    orthogonal = [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]
+    h_linear = exact_hessian(MLP(2, [1], seed=0), orthogonal, T)
+    assert all(h_linear[i][j] == 0.0 for i in range(3) for j in range(3) if i != j)
