@@ -233,6 +233,14 @@ def test_random_graphs_replay_exactly_as_built(steps, xs, data):
         assert g[1] == pytest.approx(e, rel=1e-12, abs=1e-12, nan_ok=True)
 
 
+def test_a_recorded_gradient_replays_second_derivatives():
+    slope = autodiff.grad(lambda y: y * autodiff.sin(y))  # run on a Value, it builds a graph
+    program = record(slope, 1.0)
+    value, (curvature,) = program.value_and_grad(2.0)
+    assert (value, curvature) == autodiff.value_and_grad(slope)(2.0)
+    assert curvature == pytest.approx(2 * math.cos(2.0) - 2.0 * math.sin(2.0), rel=1e-14)
+
+
 def test_zero_adjoint_passes_nothing_on_as_in_backward():
     # sqrt at 0 has an infinite slope; the zero adjoint through 0 * sqrt(x) must not make nan.
     program = record(lambda x: 0.0 * autodiff.sqrt(x), 0.0)
