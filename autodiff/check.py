@@ -98,7 +98,7 @@ def _evaluate(f: Callable[..., Any], point: list[float]) -> float:
     if isinstance(out, Value):
         return out.data
     if is_real(out):
-        return float(out)
+        return to_float(out, "the output of f")
     raise TypeError(f"f must return a Value or a real number, not {type(out).__name__}")
 
 

@@ -618,8 +618,9 @@ def _binary_function(prim: Primitive) -> Callable[[Any, Any], Any]:
 
     def function(a: Any, b: Any) -> Any:
         if is_real(a) and is_real(b):
-            where = f"{prim.name}() argument"
-            return prim.value(to_float(a, where), to_float(b, where))
+            return prim.value(
+                to_float(a, f"{prim.name}() argument a"), to_float(b, f"{prim.name}() argument b")
+            )
         # A Value's or a Dual's own _apply takes the other argument as a number, a Value or a Dual.
         apply = getattr(type(a), "_apply", None) or getattr(type(b), "_apply", None)
         result = NotImplemented if apply is None else apply(prim, (a, b))

@@ -211,7 +211,8 @@ class Value(ComparesPrimal):
         if self.grad == 0.0:  # as in backward(): a zero adjoint passes nothing on
             return
         for parent, local in zip(self.parents, self.local_grads):
-            parent.grad += local * self.grad
+            if local:  # nor does a zero local derivative
+                parent.grad += local * self.grad
 
     # --- the reverse pass ------------------------------------------------------------------
 

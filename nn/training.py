@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import autodiff
+from autodiff.ops import to_float
 
 from . import losses
 from ._args import count, random_stream, rate
@@ -24,7 +25,7 @@ Correct = Callable[[Any, Any], bool]
 
 
 def _data(output: Any) -> float:
-    return output.data if isinstance(output, autodiff.Value) else float(output)
+    return output.data if isinstance(output, autodiff.Value) else to_float(output, "model output")
 
 
 def _score_has_sign_of_label(score: Any, target: Any) -> bool:

@@ -192,6 +192,10 @@ def test_a_number_beyond_a_float_is_a_value_error_naming_it_in_the_engine(huge):
         autodiff.sum([1.0, huge])
     with too_large("exp() argument"):
         autodiff.exp(huge)
+    with too_large("maximum() argument b"):
+        autodiff.maximum(1.0, huge)
+    with too_large("%: constant operand"):
+        x % huge
     with too_large("Dual primal"):
         Dual(huge)
     with too_large("op '*': constant operand"):
@@ -217,6 +221,8 @@ def test_a_number_beyond_a_float_is_a_value_error_naming_it_in_the_transforms(hu
         autodiff.grad(lambda v: huge)(1.0)
     with too_large("xs[0]"):
         autodiff.numerical_grad(square, [huge])
+    with too_large("the output of f"):
+        autodiff.numerical_grad(lambda v: huge, [1.0])
     for name in ("eps", "atol", "rtol"):
         with too_large(name):
             autodiff.gradcheck(square, [1.0], **{name: huge})

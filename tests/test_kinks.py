@@ -32,6 +32,15 @@ def test_sqrt_of_relu_has_slope_0_where_relu_is_flat(x):
     assert slope.data == 0.0
 
 
+def test_micrograds_backward_steps_skip_a_zero_local_derivative_too():
+    x = Value(-1.0)
+    y = sqrt_of_relu(x)
+    y.grad = 1.0
+    for node in reversed(autodiff.value.ancestors(y)):  # the lecture's loop over _backward()
+        node._backward()
+    assert x.grad == 0.0
+
+
 def test_a_zero_local_derivative_stops_an_infinite_adjoint_in_every_pass():
     x = Value(-2.0, label="x")
     y = autodiff.relu(x) * 1e300
@@ -89,15 +98,21 @@ UNARY_STEPS = {
     "tanh": autodiff.tanh,
     "sigmoid": autodiff.sigmoid,
     "exp": autodiff.exp,
+    "sign": autodiff.sign,
 }
 BINARY_STEPS = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
+    "maximum": autodiff.maximum,
+    "minimum": autodiff.minimum,
 }
 #: The steps whose zero local derivatives are constants of the rule (not Values under
 #: create_graph), so a second-order pass skips them too.
-CONSTANT_ZEROS = {"relu", "abs", "sqrt_of_relu", "sqrt_of_abs", "neg", "power_0", "twice", "add"}
+CONSTANT_ZEROS = {
+    *("relu", "abs", "sqrt_of_relu", "sqrt_of_abs", "neg", "power_0", "twice", "sign"),
+    *("add", "maximum", "minimum"),
+}
 POINTS = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, INF, -INF, NAN]
 
 step = st.one_of(
