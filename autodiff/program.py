@@ -1,7 +1,7 @@
 """The evaluation trace as a program: `record(f, *args)` runs f once and keeps its rows v1..vN.
 
 `Program.source()` prints them as Python: the forward sweep, the reverse sweep of Bishop's (8.69)-
-(8.75) and, on request, the tangent sweep (8.58)-(8.64). That text, compiled, replays the program
+(8.76) and, on request, the tangent sweep (8.58)-(8.64). That text, compiled, replays the program
 on floats or over numpy arrays holding a batch; comparisons made while recording become guards.
 """
 
@@ -512,7 +512,7 @@ class _Generator:
         )
 
     def emit_reverse(self, formulas: list[_Formulas]) -> str:
-        """The reverse sweep v̄_j += v̄_i ∂v_i/∂v_j (8.69)-(8.75); returns the gradient's text."""
+        """The reverse sweep v̄_j += v̄_i ∂v_i/∂v_j (8.69), as in (8.70)-(8.76); returns its text."""
         program, names = self.program, self.program.names
         n = len(program.input_labels)
         output = program.outputs[0]
