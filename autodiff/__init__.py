@@ -37,11 +37,13 @@ from .ops import (
     tan,
     tanh,
 )
+from .program import Program, record
 from .trace import trace
 from .value import Value, detect_anomaly, dot, no_grad, sum  # noqa: A004 - autodiff.sum is API
 
 __all__ = [
     "Dual",
+    "Program",
     "Value",
     "acos",
     "acosh",
@@ -77,6 +79,7 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "plot_fd_error_curve",
+    "record",
     "relu",
     "show_backward",
     "sigmoid",
