@@ -113,6 +113,7 @@ class Look:
 
     @property
     def fixed_rankdir(self) -> str:
+        """The direction to lay out in first: the one given, or LR for "auto"."""
         return "LR" if self.rankdir == "auto" else self.rankdir
 
 

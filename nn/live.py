@@ -65,6 +65,9 @@ class LiveView:
             raise ValueError(f"gif_frames must be a positive int, not {gif_frames!r}")
         if not isinstance(min_interval, (int, float)) or not min_interval >= 0:
             raise ValueError(f"min_interval must be a number >= 0, not {min_interval!r}")
+        for name, number, least in (("gif_dpi", gif_dpi, 10), ("grid", grid, 2)):
+            if type(number) is not int or number < least:
+                raise ValueError(f"{name} must be an int >= {least}, not {number!r}")
         self.point = point
         self.show = in_jupyter() if show is None else bool(show)
         self.gif = None if gif is None else Path(gif)
@@ -94,7 +97,8 @@ class LiveView:
         self._last_draw = time.perf_counter()
         self._cost = FIRST_GUESS
         self._handle = None
-        self._frames = []  # the GIF's frames, as palette images
+        self._frames = []  # the GIF's frames, in full colour until the GIF is written
+        self._shown_epoch = -1  # the epoch of the last frame shown on screen
         self._gif_epochs = set()
         if not (self.show or self.gif):
             return
@@ -120,13 +124,15 @@ class LiveView:
         if due_on_screen or due_in_gif:
             self._frame(history, due_on_screen, due_in_gif)
             self._last_draw = time.perf_counter()
+            if due_on_screen:
+                self._shown_epoch = epoch
 
     def close(self, history: Any) -> None:
         """After the last epoch: the final picture stays (in a saved notebook too); GIF written."""
         if not (self.show or self.gif):
             return
-        if history.loss:
-            self._frame(history, self.show, False)
+        if self.show and history.loss and self._shown_epoch != len(history.loss):
+            self._frame(history, True, False)
         if self._frames:
             from PIL import Image
 

@@ -88,6 +88,7 @@ def test_gif_has_evenly_spaced_frames_and_fits_a_slide(tmp_path):
     path = tmp_path / "training.gif"
     view = LiveView(gif=path, gif_frames=5)
     fit(view, epochs=10)
+    assert view.frames_drawn == 5  # no frame is drawn for a screen that is not there
     with Image.open(path) as gif:
         assert gif.n_frames == 5  # epochs 2, 4, 6, 8, 10
         width, height = gif.size
@@ -119,3 +120,7 @@ def test_bad_arguments():
         LiveView(gif_frames=0)
     with pytest.raises(ValueError, match="min_interval"):
         LiveView(min_interval=-1)
+    with pytest.raises(ValueError, match="gif_dpi"):
+        LiveView(gif_dpi=0)
+    with pytest.raises(ValueError, match="grid"):
+        LiveView(grid=1.5)
