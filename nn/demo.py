@@ -29,7 +29,7 @@ HIDDEN = [16, 16]
 LEARNING_RATE = 0.05
 L2 = 1e-4
 GRID = 60  # the decision boundary is evaluated on a GRID x GRID mesh
-GIF_FRAMES = 15
+GIF_FRAMES = 12  # each frame costs about as much as a few epochs
 
 
 @dataclass

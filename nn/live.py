@@ -106,8 +106,9 @@ class LiveView:
         self._build_figure()
         self.seconds_drawing += time.perf_counter() - start
         if self.gif is not None:
-            step = max(1, epochs // self.gif_frames)
-            self._gif_epochs = set(range(step, epochs + 1, step)) | {epochs}
+            # Evenly spread, the last epoch among them: frames k·epochs/gif_frames, k = 1, 2, ...
+            frames = min(self.gif_frames, epochs)
+            self._gif_epochs = {round(k * epochs / frames) for k in range(1, frames + 1)}
 
     def update(self, history: Any) -> None:
         """After each epoch: redraw when it is due, and grab a GIF frame when one is due."""
