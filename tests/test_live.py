@@ -90,7 +90,7 @@ def test_gif_has_evenly_spaced_frames_and_fits_a_slide(tmp_path):
     fit(view, epochs=10)
     assert view.frames_drawn == 5  # no frame is drawn for a screen that is not there
     spread = LiveView(gif=tmp_path / "spread.gif", gif_frames=4)
-    fit(spread, epochs=30)  # epochs 8, 15, 22 and 30: 30 // 4 steps would give 8 frames
+    fit(spread, epochs=30)  # epochs 8, 15, 22, 30 (steps of 30 // 4 = 7 would make 5 frames)
     with Image.open(tmp_path / "spread.gif") as gif:
         assert gif.n_frames == 4
     with Image.open(path) as gif:
