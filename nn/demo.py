@@ -52,8 +52,11 @@ def run(
     model = MLP(2, [*HIDDEN, 1], activation="tanh", seed=seed)
     optimizer = Adam(model.parameters(), lr=LEARNING_RATE)
     print(f"training {model} on two moons ({len(points)} points), hinge loss + {L2} Σw², Adam")
-    # The GIF's frames are drawn between epochs; `seconds` below includes them.
-    view = LiveView(point=0, show=False, gif=out / "training.gif", gif_frames=GIF_FRAMES)
+    # The GIF's frames are drawn between epochs; `seconds` below includes them. Its network shows
+    # the δ's of the point's sum-of-squares error: the hinge loss beyond the margin makes them 0.
+    view = LiveView(
+        point=0, show=False, gif=out / "training.gif", gif_frames=GIF_FRAMES, loss=losses.sse
+    )
     start = time.perf_counter()
     history = train(
         model,

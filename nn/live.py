@@ -54,7 +54,7 @@ class LiveView:
         show: bool | None = None,
         gif: str | Path | None = None,
         gif_frames: int = 20,
-        gif_dpi: int = 60,
+        gif_dpi: int = SCREEN_DPI,
         min_interval: float = 0.5,
         grid: int = 40,
         loss: Any = None,
