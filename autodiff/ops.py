@@ -574,13 +574,25 @@ class ComparesPrimal:
     __hash__ = object.__hash__
 
 
+#: While `autodiff.record` runs f, called as observer(relation, this, other, outcome) after each
+#: comparison, which the program keeps as a guard; None otherwise.
+comparison_observer: contextvars.ContextVar[Callable[..., None] | None] = contextvars.ContextVar(
+    "comparison_observer", default=None
+)
+
+
 def _compare(relation: Callable[[Any, Any], bool], this: ComparesPrimal, other: Any) -> Any:
     # bool(): a numpy scalar on either side would otherwise make the answer a numpy bool.
     if isinstance(other, ComparesPrimal):
-        return bool(relation(_number(this), _number(other)))
-    if is_real(other):
-        return bool(relation(_number(this), other))
-    return NotImplemented
+        outcome = bool(relation(_number(this), _number(other)))
+    elif is_real(other):
+        outcome = bool(relation(_number(this), other))
+    else:
+        return NotImplemented
+    observer = comparison_observer.get()
+    if observer is not None:
+        observer(relation, this, other, outcome)
+    return outcome
 
 
 def _function(prim: Primitive) -> Callable[[Any], Any]:
