@@ -168,7 +168,7 @@ def test_check_grads_before_backward_leaves_grad_untouched():
     assert check_grads(loss, right)
     assert a.grad == b.grad == 0.0
     result = lines_of(check_grads(loss, {"a": 24.0, "b": 16.0, "q": 0.0, "d": None}))
-    assert "leaves out a path through v4" in result["a (v1).grad"][1]  # 24 = c̄ b only
+    assert "leaves out the path through v4" in result["a (v1).grad"][1]  # 24 = c̄ b only
     assert result["b (v2).grad"][0] == "wrong" and "(8.69)" in result["b (v2).grad"][1]
     assert result["q.grad"][1].startswith("no node labelled 'q'")
     assert result["d (v4).grad"][0] == "not done yet"
@@ -183,7 +183,7 @@ def test_check_grads_counts_each_use_of_x_times_x():
     y = x * x
     assert check_grads(y, {"x": 6.0})
     hint = str(check_grads(y, {"x": 3.0}))  # one use of x only
-    assert "by v2 = v1 * v1 (twice) (8.69): your number leaves out a path through v2" in hint
+    assert "by v2 = v1 * v1 (twice) (8.69): your number leaves out the path through v2" in hint
 
 
 def swish(x):

@@ -238,7 +238,7 @@ class _Graph:
         left_out = _left_out(number, terms, self.rtol)
         if left_out is not None:
             missing = ", ".join(dict.fromkeys(self.names[uses[k][0]] for k in left_out))
-            hint = f"{rule} (8.69): your number leaves out a path through {missing}"
+            hint = f"{rule} (8.69): your number leaves out the path through {missing}"
         else:
             hint = f"{rule} (8.69); start from the output and go back one node at a time"
         return hint + should_be(truth[node], self.reveal)
