@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .explain import chain_term, operand_number
-from .ops import NARY, is_real, limit, to_float
+from .ops import ADD, MAXIMUM, MINIMUM, MUL, NARY, SUM, is_real, limit, to_float
 from .trace import Trace, _plain_constant, build_trace, node_names, printable, right_side, trace
 from .value import CustomOp, Value, ancestors, format_number
 
@@ -43,6 +43,7 @@ _CONSTANT_STYLE = {
     "height": "0",
     "margin": "0.05,0.02",
 }
+_COMMUTATIVE = (ADD, MUL, SUM, MAXIMUM, MINIMUM)  # a constant's place among the operands is moot
 STYLES = ("full", "compact")
 CONSTANTS = ("inline", "nodes")
 
@@ -178,16 +179,17 @@ def draw_trace(
 
 def _trace_caption(seed_text: str | None, adjoints: bool) -> str:
     """What the numbers in the circles are, one line each."""
-    lines = ["each circle: v<SUB>i</SUB>, its equation, its primal value"]
+    # NOTE: v_i, not <SUB>: an SVG viewer places each run of a line where Graphviz measured it,
+    # with its own font, so a subscript opens gaps in the line.
+    lines = ["each circle: v_i, its equation, its primal value"]
     if seed_text is not None:
         lines.append(
-            f'<FONT COLOR="{TANGENT_COLOUR}">v̇: tangent, forward mode (8.57); '
+            f'<FONT COLOR="{TANGENT_COLOUR}">v̇_i: tangent, forward mode (8.57); '
             f"{escape_label(seed_text)}</FONT>"
         )
     if adjoints:
         lines.append(
-            f'<FONT COLOR="{ADJOINT_COLOUR}">v̄ = ∂f/∂v<SUB>i</SUB>: adjoint, reverse mode '
-            "(8.69)</FONT>"
+            f'<FONT COLOR="{ADJOINT_COLOUR}">v̄_i = ∂f/∂v_i: adjoint, reverse mode (8.69)</FONT>'
         )
     return "<" + "<BR/>".join(lines) + ">"
 
@@ -416,9 +418,14 @@ def _digraph(
         dot.node(op_name, label=f"<{op_text}>", shape="ellipse", **_OP_STYLE)
         dot.edge(op_name, name)
         if look.constants == "nodes":
-            for k, constant in enumerate(_constants(node)):
+            # Where the order of the operands matters (2 ** x against x ** 2), the constant's
+            # edge says which operand it is: the picture alone cannot show left and right.
+            ordered = node._rule not in _COMMUTATIVE
+            places = [k for k, x in enumerate(node._inputs, 1) if not isinstance(x, Value)]
+            for k, (place, constant) in enumerate(zip(places, _constants(node), strict=True)):
                 dot.node(f"{op_name}_c{k}", label=format_number(constant), **_CONSTANT_STYLE)
-                dot.edge(f"{op_name}_c{k}", op_name, style="dashed", color="#888888")
+                where = {"label": f"operand {place}", "fontcolor": "#888888"} if ordered else {}
+                dot.edge(f"{op_name}_c{k}", op_name, style="dashed", color="#888888", **where)
         for k, parent in enumerate(node.parents):  # x * x draws two edges: each occurrence counts
             label = edge_labels.get((node, k))
             dot.edge(names[parent], op_name, **({"label": f"<{label}>"} if label else {}))

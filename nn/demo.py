@@ -164,6 +164,7 @@ def _write_network(model: MLP, x: list[float], target: int, path: Path) -> Path:
     # margin it is 0 there, and so would be every δ in the picture. The sum-of-squares error
     # (8.17) is the chapter's own example, with δ = y - t at the linear output (8.11).
     error = losses.sse(model(x), target)
+    error.label = "E_n = ½(y - t)²"  # the caption names the error it shows
     error.backward()
     picture = draw_network(model, target=target, error=error)
     path.write_bytes(picture.pipe(format="svg"))

@@ -144,17 +144,14 @@ def _caption(
         point.append(f"t = {', '.join(_number(t) for t in values)}")
     point = [escape_label(part) for part in point]
     if error is not None:
-        name = "E<SUB>n</SUB>"
+        name = "E_n"  # v_i style, not <SUB>: see autodiff.draw._trace_caption
         if isinstance(error, Value) and error.label:
             name = escape_label(error.label)
         point.append(f"{name} = {_number(error)}")
     lines = []
     if point:
         lines.append("<B>" + "&#160;&#160;&#160;".join(point) + "</B>")
-    lines.append(
-        "unit: a = Σ<SUB>i</SUB> w<SUB>ji</SUB> z<SUB>i</SUB> + b (8.5), z = h(a), "
-        "δ = ∂E<SUB>n</SUB>/∂a (8.8), b bias"
-    )
+    lines.append("unit: a = Σ_i w_ji z_i + b (8.5), z = h(a), δ = ∂E_n/∂a (8.8), b bias")
     lines.append(
         f'<FONT COLOR="{POSITIVE}">━━ w &gt; 0</FONT>   <FONT COLOR="{NEGATIVE}">━━ w &lt; 0'
         f"</FONT>   line width ∝ |w| (widest: |w| = {largest:.3g})"

@@ -338,7 +338,8 @@ class LiveView:
     def _draw_network(self) -> None:
         x, t = self.inputs[self.point], self.targets[self.point]
         output = self.model(x)
-        error = (self.point_loss or self.loss)(output, t)
+        point_loss = self.point_loss or self.loss
+        error = point_loss(output, t)
         neurons = [neuron for layer in self.model.layers for neuron in layer.neurons]
         preactivations = [neuron.preactivation for neuron in neurons]
         # δ_j = ∂E_n/∂a_j (8.8), without touching any grad (the optimiser's are left alone).
@@ -364,7 +365,8 @@ class LiveView:
         self._edges.set_linewidth([0.2 + 2.3 * abs(w) / largest for w in weights])
         self._edges.set_alpha(0.7)
         self.network_axes.set_title(
-            f"point {self.point}: t = {_short(t)}, E_n = {_short(error)}", fontsize=10
+            f"point {self.point}: t = {_short(t)}, {_error_name(point_loss)} = {_short(error)}",
+            fontsize=10,
         )
         self._network_text.set_text(
             "squares: a, z and δ = ∂E_n/∂a, red > 0 > blue,\n"
@@ -383,6 +385,12 @@ def _class_of(target: Any) -> Any:
 def _short(x: Any) -> str:
     value = x.data if isinstance(x, autodiff.Value) else x
     return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _error_name(loss: Any) -> str:
+    """E_n with the loss it is, "E_n (sse)": the δ's may be another error's than training's."""
+    name = getattr(loss, "__name__", "")
+    return f"E_n ({name})" if name.isidentifier() else "E_n"  # a lambda: just E_n
 
 
 def _marker_size(tallest: int) -> float:

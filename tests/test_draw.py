@@ -419,6 +419,17 @@ def test_constants_as_nodes_draw_each_folded_number_as_a_small_leaf():
     assert len(value_groups(nodes)) == 4  # constants are not values of the trace
 
 
+def test_constants_as_nodes_say_which_operand_they_are_where_the_order_matters():
+    # 2 ** y and y ** 2 drew the same picture: an op with two edges in, no left or right.
+    y = Value(0.5, label="y")
+    _, edges = svg_groups(draw_dot(2.0**y, constants="nodes"))
+    assert edges["v2_op_c0->v2_op"] == "operand 1"
+    _, edges = svg_groups(draw_dot(y**2.0, constants="nodes"))
+    assert edges["v2_op_c0->v2_op"] == "operand 2"
+    _, edges = svg_groups(draw_dot(3.0 * y + 1.0, constants="nodes"))
+    assert edges["v2_op_c0->v2_op"] == "" and edges["v3_op_c0->v3_op"] == ""  # 3 * y = y * 3
+
+
 def test_bad_style_and_constants():
     *_, f = bishop()
     with pytest.raises(ValueError, match="style"):
@@ -468,3 +479,16 @@ def test_wrapping_reads_the_statements_not_the_labels():
     figure = draw_trace(chain(40))  # its caption is a graph attribute, not a node
     assert 0.5 <= aspect(figure) <= 3.0
     assert "fontsize=10 label=" not in "".join(figure.body)
+
+
+def test_trace_caption_lines_are_whole_texts_without_subscript_runs():
+    # A <SUB> splits a line into runs that Graphviz places by its own font metrics; a browser's
+    # font differs, so "v_i" showed as "v   i" with a gap. Each caption line is one text run.
+    x1, *_, f = bishop()
+    f.backward()
+    svg = draw_trace(f, wrt=x1, adjoints=True).pipe(format="svg").decode()
+    assert "baseline-shift" not in svg
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "each circle: v_i, its equation, its primal value" in texts
+    assert "v̄_i = ∂f/∂v_i: adjoint, reverse mode (8.69)" in texts

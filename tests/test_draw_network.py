@@ -321,3 +321,15 @@ def test_bad_arguments():
         nn.draw_network(Value(1.0))
     with pytest.raises(ValueError, match="rankdir"):
         nn.draw_network(MLP(1, [1]), rankdir="up")
+
+
+def test_caption_lines_are_whole_texts_without_subscript_runs():
+    # No <SUB>: a browser draws its runs with gaps where Graphviz measured another font.
+    model = MLP(2, [3, 1], seed=0)
+    error = nn.sse(model([0.5, -1.0]), 1.0)
+    error.backward()
+    graph = nn.draw_network(model, target=1.0, error=error)
+    assert "baseline-shift" not in graph.pipe(format="svg").decode()
+    texts = caption_texts(graph)
+    assert f"E_n = {error.data:.4g}" in " ".join(texts)
+    assert "unit: a = Σ_i w_ji z_i + b (8.5), z = h(a), δ = ∂E_n/∂a (8.8), b bias" in texts

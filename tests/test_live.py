@@ -75,6 +75,17 @@ def test_the_network_panel_can_show_another_errors_deltas():
     deltas = autodiff.gradients(nn.sse(output, labels[5]), [n.preactivation for n in neurons])
     assert list(view._markers["δ"].get_array()) == pytest.approx(deltas, rel=1e-12)
     assert deltas[-1] == pytest.approx(output.data - labels[5])  # δ = y - t at a linear output
+    # The title names the error: E_n = 7.5 at 100% accuracy is the sse, not the training loss.
+    assert "E_n (sse) = " in view.network_axes.get_title()
+
+
+def test_the_network_panel_title_names_the_training_loss_by_default():
+    view = LiveView(point=5, show=True)
+    fit(view)
+    assert "E_n (hinge) = " in view.network_axes.get_title()
+    unnamed = LiveView(point=5, show=True, loss=lambda y, t: nn.sse(y, t))
+    fit(unnamed)
+    assert ", E_n = " in unnamed.network_axes.get_title()
 
 
 def test_the_view_changes_no_parameter_and_no_grad():
