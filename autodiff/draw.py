@@ -596,9 +596,11 @@ def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> None:
 
 
 def _message_text(names: Mapping[Value, str], child: Value, k: int, message: float) -> str:
-    """v̄_j·∂v_j/∂v_i = message, the number sent back along edge k of `child`."""
-    child_name, parent_name = names[child], names[child.parents[k]]
-    return f"v̄{child_name[1:]}·∂{child_name}/∂{parent_name} = {message:.4g}"
+    """v̄_j·∂v_j/∂v_i = message, the number sent back along edge k of `child` (which operand)."""
+    parent = child.parents[k]
+    child_name, parent_name = names[child], names[parent]
+    operand = f" (operand {operand_number(child, k)})" if child.parents.count(parent) > 1 else ""
+    return f"v̄{child_name[1:]}·∂{child_name}/∂{parent_name}{operand} = {message:.4g}"
 
 
 def escape_label(text: str) -> str:

@@ -100,6 +100,12 @@ def test_same_parent_twice_draws_two_edges():
     assert "(operand" not in draw_dot(x * 2, show_local_grads=True).source
     terms = draw_dot(ad_sum([2.0, x, x]), show_local_grads=True).source
     assert "(operand 2) = 1" in terms and "(operand 3) = 1" in terms
+    # the messages too: two equal-looking labels on two edges read as a mistake
+    ratio_node = x / x
+    ratio_node.backward()
+    messages = draw_dot(ratio_node, show_messages=True).source
+    assert "v̄2·∂v2/∂v1 (operand 1) = 0.3333" in messages
+    assert "v̄2·∂v2/∂v1 (operand 2) = -0.3333" in messages
 
 
 def test_dot_text_is_identical_across_two_builds_of_the_same_expression():
