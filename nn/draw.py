@@ -151,7 +151,13 @@ def _caption(
     lines = []
     if point:
         lines.append("<B>" + "&#160;&#160;&#160;".join(point) + "</B>")
-    lines.append("unit: a = Σ_i w_ji z_i + b (8.5), z = h(a), δ = ∂E_n/∂a (8.8), b bias")
+    # Without an error, the last backward() may have started anywhere (an output y_k, say).
+    delta = (
+        "δ = ∂E_n/∂a (8.8)"
+        if error is not None
+        else "δ = a's adjoint from the last backward() (∂E_n/∂a (8.8) if it was E_n's)"
+    )
+    lines.append(f"unit: a = Σ_i w_ji z_i + b (8.5), z = h(a), {delta}, b bias")
     lines.append(
         f'<FONT COLOR="{POSITIVE}">━━ w &gt; 0</FONT>   <FONT COLOR="{NEGATIVE}">━━ w &lt; 0'
         f"</FONT>   line width ∝ |w| (widest: |w| = {largest:.3g})"

@@ -333,3 +333,12 @@ def test_caption_lines_are_whole_texts_without_subscript_runs():
     texts = caption_texts(graph)
     assert f"E_n = {error.data:.4g}" in " ".join(texts)
     assert "unit: a = Σ_i w_ji z_i + b (8.5), z = h(a), δ = ∂E_n/∂a (8.8), b bias" in texts
+
+
+def test_without_an_error_the_caption_does_not_call_delta_the_errors_derivative():
+    # Notebook 04 runs backward() from an output y_1: its δ's are ∂y_1/∂a, not ∂E_n/∂a.
+    model = MLP(2, [3, 2], seed=0)
+    model([0.5, -1.0])[1].backward()
+    texts = " ".join(caption_texts(nn.draw_network(model)))
+    assert "δ = ∂E_n/∂a" not in texts
+    assert "δ = a's adjoint from the last backward()" in texts
