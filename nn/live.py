@@ -163,10 +163,14 @@ class LiveView:
         self.figure = Figure(figsize=(width, max(3.4, width / 2.8)), dpi=SCREEN_DPI)
         FigureCanvasAgg(self.figure)  # renders to memory, whatever backend pyplot uses
         ratios = [1.0] * (1 + two_d) + [1.4] * network
-        # A fixed layout: a layout engine would cost more than drawing, on every frame.
+        # A fixed layout: a layout engine would cost more than drawing, on every frame. The
+        # margins are in inches (the loss axis label needs 0.7 in; the accuracy axis label, at
+        # the right edge when the loss panel is the only one, 0.65 in), whatever the width.
+        right = 1 - (0.65 if panels == 1 else 0.15) / width
         axes = self.figure.subplots(
             1, panels, squeeze=False, width_ratios=ratios,
-            gridspec_kw={"left": 0.06, "right": 0.98, "bottom": 0.2, "top": 0.9, "wspace": 0.55},
+            gridspec_kw={"left": 0.7 / width, "right": right, "bottom": 0.2, "top": 0.9,
+                         "wspace": 0.55},
         )[0]  # fmt: skip
         self.loss_axes = axes[0]
         self.boundary_axes = axes[1] if two_d else None
@@ -212,6 +216,10 @@ class LiveView:
         epochs = range(1, len(history.loss) + 1)
         self._loss_line.set_data(epochs, history.loss)
         self._accuracy_line.set_data(epochs[: len(history.accuracy)], history.accuracy)
+        if not history.accuracy and self.accuracy_axes.get_visible():
+            # No accuracy for these targets (regression): no empty axis, no legend entry for it.
+            self.accuracy_axes.set_visible(False)
+            self.loss_axes.legend(handles=[self._loss_line], loc="center right", fontsize=8)
         finite = [x for x in history.loss if math.isfinite(x)]
         if finite:
             self.loss_axes.set_ylim(min(0.0, min(finite)), max(finite) * 1.05 or 1.0)

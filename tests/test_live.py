@@ -123,6 +123,30 @@ def test_other_models_and_inputs_draw_the_panels_that_apply():
     assert one_d.boundary_axes is None and one_d.network_axes is not None
 
 
+def test_every_axis_label_stays_inside_the_figure():
+    # With two panels the fixed 6% left margin cut the loss axis label ("ean loss").
+    only_loss = LiveView(show=True)
+    neuron = Neuron(1, activation="linear", seed=0)
+    nn.train(
+        neuron, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
+        optimizer=SGD(neuron.parameters(), lr=0.1), epochs=2, progress=False, live=only_loss,
+    )  # fmt: skip
+    two = LiveView(show=True)
+    model = MLP(1, [2, 1], seed=0)
+    nn.train(
+        model, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
+        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=two,
+    )  # fmt: skip
+    three = LiveView(show=True)
+    fit(three)
+    for view in (only_loss, two, three):
+        renderer = view.figure.canvas.get_renderer()
+        width = view.figure.bbox.width
+        for axis in (view.loss_axes.yaxis, view.accuracy_axes.yaxis):
+            box = axis.label.get_window_extent(renderer)
+            assert box.x0 >= 0 and box.x1 <= width, (view.figure.get_size_inches(), box)
+
+
 def test_bad_arguments():
     with pytest.raises(TypeError, match=r"live must be a bool or an nn\.LiveView"):
         fit("yes")
@@ -139,3 +163,20 @@ def test_bad_arguments():
         LiveView(gif_dpi=0)
     with pytest.raises(ValueError, match="grid"):
         LiveView(grid=1.5)
+
+
+def test_without_an_accuracy_there_is_no_accuracy_axis_or_legend_entry():
+    view = LiveView(show=True, point=1)
+    model = MLP(3, [4, 2], seed=0)
+    inputs = [[0.1 * i, -0.2 * i, 0.3] for i in range(6)]
+    targets = [[1.0, -1.0] if i % 2 else [-1.0, 1.0] for i in range(6)]  # regression: no rule
+    history = nn.train(
+        model, inputs, targets, loss=losses.sse, optimizer=SGD(model.parameters(), lr=0.1),
+        epochs=3, progress=False, live=view,
+    )  # fmt: skip
+    assert history.accuracy == []
+    assert not view.accuracy_axes.get_visible()
+    assert [t.get_text() for t in view.loss_axes.get_legend().get_texts()] == ["loss"]
+    classified = LiveView(show=True)
+    fit(classified)
+    assert classified.accuracy_axes.get_visible()
