@@ -11,7 +11,7 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .trace import _latex_number, _seeds, forward_tangents, node_names, right_side
+from .trace import _latex_number, _seeds, forward_tangents, node_names, printable, right_side
 from .value import Value, ancestors, last_backward_output
 
 ADJOINT_EQUATION = "(8.69)"  # v̄_i = Σ_{j ∈ ch(i)} v̄_j ∂v_j/∂v_i
@@ -34,8 +34,11 @@ class Term:
 class Explanation:
     """The sum behind one adjoint or tangent: `terms`, their `total`, the equation number."""
 
-    def __init__(self, name: str, mode: str, terms: list[Term], total: float, seed: bool) -> None:
+    def __init__(
+        self, name: str, mode: str, terms: list[Term], total: float, seed: bool, label: str = ""
+    ) -> None:
         self.name = name  # "v3"
+        self.label = label  # the node's own label, "a1[0]", so v22 of a network can be found
         self.mode = mode  # "adjoint" or "tangent"
         self.terms = terms
         self.total = total
@@ -65,10 +68,15 @@ class Explanation:
         symbols = " + ".join(f"{self._symbol(t.other)} {self._partial(t)}" for t in self.terms)
         numbers = " + ".join(f"{_factor(t.factor)} × {_factor(t.local)}" for t in self.terms)
         line = f"{lhs} = {symbols} = {numbers} = {_number(self.total)}   {self.equation_number}"
-        return "\n".join([line, *(f"  {t.equation}" for t in self._distinct_nodes())])
+        return "\n".join([line, *(f"  {note}" for note in self._notes())])
 
     def __repr__(self) -> str:
         return str(self)
+
+    def _notes(self) -> list[str]:
+        """What the names stand for: this node's label ("v2 is x2"), each other node's equation."""
+        own = [f"{self.name} is {printable(self.label)}"] if self.label else []
+        return own + [term.equation for term in self._distinct_nodes()]
 
     def _distinct_nodes(self) -> list[Term]:
         seen, terms = set(), []
@@ -106,7 +114,7 @@ class Explanation:
         symbols = " + ".join(f"{symbol(t.other)} {partial(t)}" for t in self.terms)
         numbers = " + ".join(f"{_factor(t.factor)} × {_factor(t.local)}" for t in self.terms)
         line = f"{lhs} = {symbols} = {numbers} = <b>{_number(self.total)}</b>{number}"
-        notes = "; ".join(html.escape(t.equation) for t in self._distinct_nodes())
+        notes = "; ".join(html.escape(note) for note in self._notes())
         return (
             f'<div class="tracegrad-explain">{line}'
             f'<div style="color:#555;font-size:90%">where {notes}</div></div>'
@@ -167,7 +175,7 @@ def explain(
             "backward()): pass output=, the node backward() was called on"
         )
     if node is output:
-        return Explanation(names[node], "adjoint", [], node.grad, seed=True)
+        return Explanation(names[node], "adjoint", [], node.grad, seed=True, label=node.label)
     terms = []
     for child in order:
         if node not in child.parents:
@@ -188,7 +196,7 @@ def explain(
     total = 0.0
     for term in reversed(terms):  # backward() adds the messages from the last child back
         total += term.value
-    return Explanation(names[node], "adjoint", terms, total, seed=False)
+    return Explanation(names[node], "adjoint", terms, total, seed=False, label=node.label)
 
 
 def _explain_tangent(node: Value, seeds: dict[Value, float], output: Value | None) -> Explanation:
@@ -199,7 +207,8 @@ def _explain_tangent(node: Value, seeds: dict[Value, float], output: Value | Non
     order = ancestors(node)
     tangent = forward_tangents(order, seeds)
     if node in seeds or not node.parents:
-        return Explanation(names[node], "tangent", [], tangent[node], seed=node in seeds)
+        seeded = node in seeds
+        return Explanation(names[node], "tangent", [], tangent[node], seeded, label=node.label)
     repeated = {p for p in node.parents if node.parents.count(p) > 1}
     terms = [
         Term(
@@ -212,7 +221,7 @@ def _explain_tangent(node: Value, seeds: dict[Value, float], output: Value | Non
         )
         for k, (parent, local) in enumerate(zip(node.parents, node.local_grads, strict=True))
     ]
-    return Explanation(names[node], "tangent", terms, tangent[node], seed=False)
+    return Explanation(names[node], "tangent", terms, tangent[node], seed=False, label=node.label)
 
 
 def chain_term(local: float, factor: float) -> float:

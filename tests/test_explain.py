@@ -148,3 +148,20 @@ def test_terms_sum_to_the_engines_adjoint_and_tangent_on_random_graphs(data):
             assert math.fsum(term.value for term in t.terms) == pytest.approx(
                 tangents[node.node], abs=1e-12
             )
+
+
+def test_a_labelled_node_says_what_its_v_name_stands_for():
+    # In a network v12 means nothing on its own: the note says it is the unit's a1[0].
+    import nn
+
+    model = nn.MLP(2, [2, 1], seed=1)
+    error = nn.sse(model([0.3, -0.7]), 0.5)
+    error.backward()
+    a = model.layers[0].neurons[0].preactivation
+    e = explain(a)
+    name = e.name
+    assert str(e).splitlines()[1] == f"  {name} is a1[0]"
+    assert f"where {name} is a1[0]; " in e._repr_html_()
+    _, x2, v3, *_ = bishop()
+    assert str(explain(x2)).splitlines()[1] == "  v2 is x2"
+    assert "is" not in str(explain(v3)).split("\n", 1)[1]  # no label, no note
