@@ -247,7 +247,14 @@ class BackwardStep:
             + _message_text(names, self.node, k, m.message)
             for k, m in enumerate(self.messages)
         }
-        return _digraph(self.order, names, self.adjoints, look, fills, edge_labels)
+        # A key to the fills, so a slide of one step reads without the notebook's text.
+        key = (
+            f'<<TABLE BORDER="0" CELLSPACING="3"><TR><TD BGCOLOR="{HIGHLIGHT}">{self.name}</TD>'
+            f"<TD>{f'passes v̄{self.name[1:]} on' if self.messages else 'an input'}</TD>"
+            f'<TD BGCOLOR="{RECEIVING}">   </TD><TD>its parents, receiving</TD>'
+            f'<TD BGCOLOR="{DONE}">   </TD><TD>done before</TD></TR></TABLE>>'
+        )
+        return _digraph(self.order, names, self.adjoints, look, fills, edge_labels, key)
 
     def trace(self) -> Trace:
         """The evaluation trace with this step's adjoints (those not reached yet are 0)."""
@@ -398,12 +405,16 @@ def _digraph(
     look: Look,
     fills: Mapping[Value, str],
     edge_labels: Mapping[tuple[Value, int], str],
+    caption: str | None = None,
 ) -> graphviz.Digraph:
     """A box per node (data, adjoint), an op node per operation, an edge per parent occurrence."""
     import graphviz
 
     dot = graphviz.Digraph(
-        graph_attr={"rankdir": look.fixed_rankdir},
+        graph_attr={
+            "rankdir": look.fixed_rankdir,
+            **({"label": caption, "fontsize": "10"} if caption else {}),
+        },
         node_attr={"fontsize": "11"},
         edge_attr={"fontsize": "10"},
     )

@@ -498,3 +498,16 @@ def test_trace_caption_lines_are_whole_texts_without_subscript_runs():
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert "each circle: v_i, its equation, its primal value" in texts
     assert "v̄_i = ∂f/∂v_i: adjoint, reverse mode (8.69)" in texts
+
+
+def test_a_backward_step_picture_has_a_key_to_its_colours():
+    # A step shown on a slide has no notebook text around it: the fills need a key.
+    *_, f = bishop()
+    steps = list(backward_steps(f))
+    root = ET.fromstring(steps[2].graph().pipe(format="svg"))
+    graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
+    key = " ".join(" ".join(t.text for t in graph.findall(f"{SVG}text")).split())
+    assert key == "v5 passes v̄5 on its parents, receiving done before"
+    root = ET.fromstring(steps[-1].graph().pipe(format="svg"))
+    graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
+    assert "v1 an input" in " ".join(t.text for t in graph.findall(f"{SVG}text"))
