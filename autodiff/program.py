@@ -21,7 +21,7 @@ from typing import Any
 
 from . import ops
 from .dual import Dual
-from .ops import Primitive, is_real
+from .ops import Primitive, is_real, to_float
 from .trace import node_names
 from .value import CustomOp, Value, ancestors
 
@@ -91,23 +91,28 @@ def record(f: Callable[..., Any], *example_args: Any) -> Program:
     comparisons: list[tuple] = []
 
     def observe(relation: Callable, this: Any, other: Any, outcome: bool) -> None:
+        if is_real(other):  # a constant of the guard
+            other = to_float(other, "record: a number compared with a Value")
         comparisons.append((relation, _primal_node(this), _primal_node(other), outcome, _caller()))
 
     token = ops.comparison_observer.set(observe)
     try:
-        result = f(*leaves)
+        with ops.mode(recording=True):  # under no_grad() f's rows would be constants
+            result = f(*leaves)
     finally:
         ops.comparison_observer.reset(token)
     single = not isinstance(result, (list, tuple))
     outputs = [result] if single else list(result)
     if not outputs:
         raise ValueError("record: f returned an empty list; it must return at least one output")
-    for out in outputs:
+    for k, out in enumerate(outputs):
         if not isinstance(out, Value) and not is_real(out):
             raise TypeError(
                 f"record: f must return Values or numbers (or a list of them), not "
                 f"{type(out).__name__}"
             )
+        if is_real(out):
+            outputs[k] = to_float(out, "record: the output of f")
     roots = [x for x in outputs if isinstance(x, Value)]
     roots += [x for c in comparisons for x in c[1:3] if isinstance(x, Value)]
     slots: dict[Value, int] = {leaf: k for k, leaf in enumerate(leaves, 1)}
@@ -386,6 +391,8 @@ class _Generator:
 
     def emit(self, code: str, names: frozenset | set = frozenset(), comment: str = "") -> None:
         self.needed.update(names)
+        if not comment.isprintable():  # a label's line break or NUL would end the comment
+            comment = repr(comment)[1:-1]
         self.lines.append(f"    {code}  # {comment}" if comment else f"    {code}")
 
     def generate(self, function: str) -> list[str]:
@@ -403,6 +410,9 @@ class _Generator:
         self.stacks = self.plan_stacks() if self.batch is not None else {}
         self.emit_forward(formulas)
         results = [", ".join(_output_text(x, names) for x in program.outputs)]
+        for x in program.outputs:
+            if type(x) is not int:  # a constant output may be nan or inf, names to import
+                self.needed.update(_expression(x).names)
         if self.tangent:
             results.append(", ".join(_output_text(x, names, "_dot") for x in program.outputs))
         if self.adjoint:
@@ -542,9 +552,9 @@ class _Generator:
         indent = ""
         for r in range(len(program.rows), 0, -1):
             index = n + r
-            if index not in live:
-                continue
             row, formula = program.rows[r - 1], formulas[r - 1]
+            if index not in live or not any(type(x) is int for x in row.operands):
+                continue  # a row of constants only (2.0 * 3.0) passes no adjoint on
             name = names[index - 1]
             adjoint = _variable(f"{name}_bar")
             if batch is None:
@@ -826,13 +836,13 @@ class Program:
             function = self._compiled(True, _Batch(varies, reduce), "numpy")
             outputs, grads = function(_ones(size), *args)
         numpy = sys.modules["numpy"]
-        if reduce == "sum":
-            grads = tuple(
-                g if vary else float(numpy.sum(g) if isinstance(g, numpy.ndarray) else g)
-                for g, vary in zip(grads, varies)
-            )
-        else:
-            grads = tuple(numpy.broadcast_to(g, (size,)).copy() for g in grads)
+        # An array input's gradient is per example, also 0.0 where the output ignores it.
+        grads = tuple(
+            float(numpy.sum(g))
+            if reduce == "sum" and not vary
+            else numpy.broadcast_to(g, (size,)).copy()
+            for g, vary in zip(grads, varies)
+        )
         return outputs, grads
 
     def _arguments(self, xs: Sequence[Any]) -> tuple[list, tuple | None]:
@@ -894,7 +904,7 @@ def _number(k: int, x: Any) -> float:
         )
     if not is_real(x):
         raise TypeError(f"input {k} must be a number or a numpy array, not {type(x).__name__}")
-    return float(x)
+    return to_float(x, f"input {k}")
 
 
 def _ones(size: int) -> Any:
@@ -967,9 +977,8 @@ def _array_rules() -> dict[str, tuple]:
         return np.power(a, b)
 
     def power_grads(a: Any, b: Any, out: Any) -> tuple:
-        d_base = np.where(
-            (a == 0) & (b == 0), 0.0, np.where((a == 0) & (b < 1), np.inf, b * np.power(a, b - 1))
-        )
+        # As the float rule: slope 0 at b = 0 for every a (b·a^(b-1) would be 0 · inf at a tiny a).
+        d_base = np.where(b == 0, 0.0, np.where((a == 0) & (b < 1), np.inf, b * np.power(a, b - 1)))
         d_exponent = np.where(
             a > 0, out * np.log(np.where(a > 0, a, 1.0)), np.where(a == 0, 0.0, np.nan)
         )

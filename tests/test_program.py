@@ -444,3 +444,50 @@ def test_to_torch_gives_the_same_numbers():
     program = record(bishop, 1.5, 0.5)
     x1, x2 = (torch.tensor(x, dtype=torch.float64) for x in (1.5, 0.5))
     assert program.to_torch()(x1, x2).item() == pytest.approx(program(1.5, 0.5), rel=1e-15)
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+
+def test_rows_and_outputs_of_constants_replay():
+    # A row made of constants only (2.0 * 3.0) passes no adjoint on; nan and inf outputs print.
+    def f(x):
+        return [x + Value(2.0) * 3.0, math.nan, -math.inf]
+
+    program = record(f, 1.0)
+    (y, nan, minus_inf), grad = program.value_and_grad(1.0)
+    assert (y, grad, minus_inf) == (7.0, (1.0,), -math.inf) and math.isnan(nan)
+    assert program(2.0)[0] == 8.0
+    assert record(lambda: Value(2.0) * 3.0).value_and_grad() == (6.0, ())
+    namespace = {}
+    exec(program.source(), namespace)
+    assert namespace["f_value_and_grad"](1.0)[1] == (1.0,)
+
+
+def test_a_label_of_any_text_stays_in_its_comment():
+    program = record(lambda x: x * 2.0, Value(1.0, "a\nb = 1/0 '\"\\\r\x00\u2028"))
+    assert program.value_and_grad(3.0) == (6.0, (2.0,))
+    assert "a\\nb = 1/0" in program.source()
+
+
+def test_record_records_inside_no_grad():
+    # Under no_grad() f's operations would be constants: the program would ignore its input.
+    with autodiff.no_grad():
+        program = record(lambda x: x * x, 2.0)
+        assert program.value_and_grad(3.0) == (9.0, (6.0,))
+        assert (Value(2.0) * 2.0).op == ""  # no_grad itself still holds around record
+
+
+def test_batch_pow_at_exponent_zero_has_the_graphs_slope():
+    # a ** 0 = 1 has slope 0 in a, also where b · a^(b-1) is 0 · inf (a tiny) or 0 · nan.
+    program = record(lambda a, b: a**b, 1.0, 0.0)
+    bases = np.array([5e-324, math.nan, 2.0])
+    _, (d_base, _) = program.value_and_grad(bases, np.zeros(3), reduce="none")
+    assert list(d_base) == [0.0, 0.0, 0.0]
+    assert [program.value_and_grad(a, 0.0)[1][0] for a in bases] == [0.0, 0.0, 0.0]
+
+
+def test_an_array_inputs_gradient_is_per_example_even_when_unused():
+    program = record(lambda w, x: w * 2.0, 1.0, 1.0)
+    _, (dw, dx) = program.value_and_grad(3.0, np.array([1.0, 2.0]))
+    assert dw == 4.0 and dx.shape == (2,) and list(dx) == [0.0, 0.0]  # dw: 2.0 per example
