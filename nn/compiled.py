@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import autodiff
+from autodiff.ops import is_real, to_float
 
 from . import losses
 from .module import Module
@@ -44,10 +45,10 @@ class CompiledError:
         self.loss = loss
         self.parameters = model.parameters()
         # Row i holds component i of every input x_n: the arrays a batch replay reads.
-        self.columns = np.array([_flat(x) for x in inputs], dtype=float).T
+        self.columns = np.array(_table(inputs, "input")).T
         self.target_is_input = loss in TARGET_IS_INPUT
         if self.target_is_input:
-            self.target_columns = np.array([_flat(t) for t in targets], dtype=float).T
+            self.target_columns = np.array(_table(targets, "target")).T
         self.targets = targets
         self.programs: dict[Any, autodiff.Program] = {}
 
@@ -100,9 +101,25 @@ class CompiledError:
         return [errors[n] for n in batch], [outputs[n] for n in batch]
 
 
-def _flat(x: Any) -> list[float]:
-    """An input or target as a flat list of numbers (a bare number is a list of one)."""
-    return list(x) if isinstance(x, (list, tuple)) or hasattr(x, "__len__") else [x]
+def _table(items: Sequence[Any], what: str) -> list[list[float]]:
+    """The inputs (or targets) as rows of floats of one length (a bare number is a row of one).
+
+    NOTE: checked here, as the graph checks them: numpy would make None a silent nan."""
+    rows = []
+    for n, item in enumerate(items):
+        numbers = (
+            list(item) if isinstance(item, (list, tuple)) or hasattr(item, "__len__") else None
+        )
+        row = []
+        for i, x in enumerate([item] if numbers is None else numbers):
+            name = f"{what} {n}" if numbers is None else f"{what} {n}[{i}]"
+            if not is_real(x):
+                raise TypeError(f"{name} must be a number, not {type(x).__name__}")
+            row.append(to_float(x, name))
+        if rows and len(row) != len(rows[0]):
+            raise ValueError(f"{what} {n} has {len(row)} numbers, {what} 0 has {len(rows[0])}")
+        rows.append(row)
+    return rows
 
 
 def _key(target: Any) -> Any:
