@@ -45,10 +45,10 @@ class CompiledError:
         self.loss = loss
         self.parameters = model.parameters()
         # Row i holds component i of every input x_n: the arrays a batch replay reads.
-        self.columns = np.array(_table(inputs, "input")).T
+        self.columns = np.array(_table(inputs, "input", _is_vector)).T
         self.target_is_input = loss in TARGET_IS_INPUT
-        if self.target_is_input:
-            self.target_columns = np.array(_table(targets, "target")).T
+        if self.target_is_input:  # a loss takes a list (or tuple) of targets, or one number
+            self.target_columns = np.array(_table(targets, "target", _is_list)).T
         self.targets = targets
         self.programs: dict[Any, autodiff.Program] = {}
 
@@ -101,15 +101,22 @@ class CompiledError:
         return [errors[n] for n in batch], [outputs[n] for n in batch]
 
 
-def _table(items: Sequence[Any], what: str) -> list[list[float]]:
+def _is_vector(x: Any) -> bool:
+    """An input the model reads as a vector: a list, a tuple or a numpy array."""
+    return isinstance(x, (list, tuple)) or hasattr(x, "__len__")
+
+
+def _is_list(x: Any) -> bool:
+    return isinstance(x, (list, tuple))
+
+
+def _table(items: Sequence[Any], what: str, is_row: Callable[[Any], bool]) -> list[list[float]]:
     """The inputs (or targets) as rows of floats of one length (a bare number is a row of one).
 
     NOTE: checked here, as the graph checks them: numpy would make None a silent nan."""
     rows = []
     for n, item in enumerate(items):
-        numbers = (
-            list(item) if isinstance(item, (list, tuple)) or hasattr(item, "__len__") else None
-        )
+        numbers = list(item) if is_row(item) else None
         row = []
         for i, x in enumerate([item] if numbers is None else numbers):
             name = f"{what} {n}" if numbers is None else f"{what} {n}[{i}]"
@@ -123,8 +130,8 @@ def _table(items: Sequence[Any], what: str) -> list[list[float]]:
 
 
 def _key(target: Any) -> Any:
-    """A target as a dict key: a list of numbers becomes a tuple."""
-    return tuple(target) if isinstance(target, list) else target
+    """A target as a dict key: a list or numpy array of numbers becomes a tuple."""
+    return tuple(target) if _is_vector(target) else target
 
 
 def mean(errors: Sequence[float]) -> float:

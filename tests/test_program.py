@@ -424,6 +424,46 @@ def test_compiled_training_equals_the_graph(loss, targets, nouts, batch_size):
     assert replay_weights == pytest.approx(graph_weights, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("loss", "targets", "error", "message"),
+    [
+        # The probability leaves [0, 1] only at the third point, after the recorded first.
+        (nn.binary_cross_entropy, [1, 1, 1], ValueError, r"probability|guard v\d+ <= 1.0"),
+        # A loss takes a list or a number as a target; an array's second number was dropped.
+        (nn.sse, [np.array([0.0, 5.0])] * 3, TypeError, "must be a number, not ndarray"),
+    ],
+)
+def test_compiled_training_refuses_what_the_graph_refuses(loss, targets, error, message):
+    points = [[1.0, 0.0], [0.0, 0.5], [2.0, 2.0]]
+    for compiled in (False, True):
+        model = nn.MLP(2, [1], output_activation="linear", seed=5)
+        assert 0.0 <= model(points[0]).data <= 1.0 < model(points[2]).data
+        optimizer = nn.SGD(model.parameters(), lr=0.01)
+        with pytest.raises(error, match=message):
+            nn.train(
+                model, points, targets, loss=loss, optimizer=optimizer, epochs=1,
+                progress=False, compiled=compiled,
+            )  # fmt: skip
+
+
+def test_compiled_training_takes_numpy_rows_as_targets_of_a_loss_of_its_own():
+    def squared_error(y, t):
+        return (y - t[0]) ** 2  # branches on nothing, but train cannot know: one program per t
+
+    points, classes = nn.datasets.make_moons(8, noise=0.1, seed=3)
+    targets = np.array([[float(c)] for c in classes])  # rows of an array: no dict key as such
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [3, 1], seed=4)
+        optimizer = nn.SGD(model.parameters(), lr=0.1)
+        nn.train(
+            model, points, targets, loss=squared_error, optimizer=optimizer, epochs=2,
+            batch_size=3, progress=False, compiled=compiled,
+        )  # fmt: skip
+        runs.append([p.data for p in model.parameters()])
+    assert runs[1] == pytest.approx(runs[0], rel=1e-12, abs=1e-12)
+
+
 # --- PyTorch -------------------------------------------------------------------------------------
 
 
