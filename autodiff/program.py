@@ -343,10 +343,16 @@ class _Formulas:
     grads_call: str | None  # `relu_grads(v3, v4)` when the rule has no formula
 
 
+#: The most operands a row's value is written out for. NOTE: Python's compiler recurses once per
+#: operator of an expression, so a dot row of thousands of terms as one formula is too deep for
+#: it (RecursionError); a wider row calls its rule by name, and its tangent is one dot call.
+WIDEST_FORMULA = 64
+
+
 def _formulas(row: Row, names: list[str], out: str) -> _Formulas:
     args = [_variable(names[x - 1]) if type(x) is int else _expression(x) for x in row.operands]
     name = function_name(row.prim)
-    value = _traced(row.prim.value, args)
+    value = _traced(row.prim.value, args) if len(args) <= WIDEST_FORMULA else None
     if not isinstance(value, (_Expression, float, int)):
         arguments = ", ".join(x.text for x in args)
         names_used = frozenset({name}).union(*(x.names for x in args))
@@ -494,11 +500,18 @@ class _Generator:
         """v̇_i = Σ_j v̇_j ∂v_i/∂v_j over the row's operands (8.57)."""
         if formula.grads_call is not None:
             self.emit(f"{name}_grads = {formula.grads_call}", {_call_name(formula.grads_call)})
+        terms = [
+            (_variable(f"{self.program.names[operand - 1]}_dot"), local)
+            for operand, local in zip(row.operands, formula.grads)
+            if type(operand) is int
+        ]
         total: _Expression | None = None
-        for operand, local in zip(row.operands, formula.grads):
-            if type(operand) is not int:
-                continue
-            term = _times(_variable(f"{self.program.names[operand - 1]}_dot"), local)
+        if len(terms) > WIDEST_FORMULA:  # Σ_j local_j · v̇_j as dot(locals, tangents, 0)
+            tangents, locals_ = zip(*terms)
+            total = _call(function_name(ops.DOT), *locals_, *tangents, _expression(0.0))
+            terms = []
+        for tangent, local in terms:
+            term = _times(tangent, local)
             negative = local.text == "-1.0"
             if total is None:
                 total = -term if negative else term
@@ -1045,6 +1058,7 @@ def _array_rules() -> dict[str, tuple]:
             ),
             "softplus": (lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), None),
             "sum": (total, None),
+            "dot": (ops.DOT.value, None),  # a wide dot row's (see WIDEST_FORMULA): same arithmetic
             "tan": (np.tan, None),
             "sinh": (np.sinh, None),
             "cosh": (np.cosh, None),
@@ -1119,6 +1133,7 @@ def _torch_rules() -> dict[str, tuple]:
         "relu": torch.relu,
         "softplus": lambda x: torch.clamp(x, min=0.0) + torch.log1p(torch.exp(-torch.abs(x))),
         "sum": lambda *args: sum(args[1:], args[0]),
+        "dot": ops.DOT.value,  # a wide dot row's: sums and products work on tensors as on floats
         "tan": torch.tan,
         "sinh": torch.sinh,
         "cosh": torch.cosh,

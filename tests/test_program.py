@@ -504,6 +504,22 @@ def test_rows_and_outputs_of_constants_replay():
     assert namespace["f_value_and_grad"](1.0)[1] == (1.0,)
 
 
+def test_a_dot_row_of_thousands_of_terms_replays():
+    # As one formula, Σ w_i x_i nests one + per term: too deep for Python's compiler.
+    n = 5000
+    xs = [float(k % 7) - 3.0 for k in range(2 * n)]
+    program = record(lambda *v: autodiff.dot(v[:n], v[n:], 1.0), *xs)
+    graph = graph_value_and_grad(lambda *v: autodiff.dot(v[:n], v[n:], 1.0), *xs)
+    assert program(*xs) == graph[0] and program.value_and_grad(*xs) == graph
+    columns = [np.array([x, 2.0 * x]) for x in xs]  # weights vary too: the row itself, by name
+    values, grads = program.value_and_grad(*columns, reduce="none")
+    assert values[0] == graph[0] and [g[0] for g in grads] == list(graph[1])
+    namespace = {}
+    exec(program.source(tangent=True), namespace)
+    _, tangent, _ = namespace["f_jvp_value_and_grad"](*xs, *([1.0] + [0.0] * (2 * n - 1)))
+    assert tangent == graph[1][0]
+
+
 def test_a_label_of_any_text_stays_in_its_comment():
     program = record(lambda x: x * 2.0, Value(1.0, "a\nb = 1/0 '\"\\\r\x00\u2028"))
     assert program.value_and_grad(3.0) == (6.0, (2.0,))
