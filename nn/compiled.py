@@ -79,6 +79,8 @@ class CompiledError:
 
     def backward(self, batch: Sequence[int], scale: float) -> tuple[list[float], list[Any]]:
         """Add scale · Σ_n ∂E_n/∂w to each parameter's grad; return each E_n and model output."""
+        import numpy as np
+
         groups: dict[Any, list[int]] = {}
         for n in batch:
             groups.setdefault(None if self.target_is_input else _key(self.targets[n]), []).append(n)
@@ -93,8 +95,10 @@ class CompiledError:
                 arrays += list(self.target_columns[:, members])
             values, grads = program.value_and_grad(*weights, *arrays)
             totals = [a + b for a, b in zip(totals, grads)]
-            errors.update(zip(members, values[0].tolist()))
-            scores = [y.tolist() for y in values[1:]]
+            # An output that ignores the input is one number for the group: one per point here.
+            values = [np.broadcast_to(y, len(members)).tolist() for y in values]
+            errors.update(zip(members, values[0]))
+            scores = values[1:]
             outputs.update(zip(members, scores[0] if len(scores) == 1 else zip(*scores)))
         for parameter, total in zip(self.parameters, totals):
             parameter.grad += scale * total

@@ -464,6 +464,32 @@ def test_compiled_training_takes_numpy_rows_as_targets_of_a_loss_of_its_own():
     assert runs[1] == pytest.approx(runs[0], rel=1e-12, abs=1e-12)
 
 
+class BiasOnly(nn.Module):
+    """A model whose output ignores its input: E_n is one number for a whole batch."""
+
+    def __init__(self):
+        self.b = Value(0.3)
+
+    def parameters(self):
+        return [self.b]
+
+    def __call__(self, x):
+        return self.b * 1.0
+
+
+@pytest.mark.parametrize(("loss", "targets"), [(nn.hinge, [1, 1, -1]), (nn.sse, [1.0, 1.0, 0.0])])
+def test_compiled_training_of_a_model_that_ignores_its_input(loss, targets):
+    runs = []
+    for compiled in (False, True):
+        model = BiasOnly()
+        history = nn.train(
+            model, [[1.0, 0.0], [0.0, 0.5], [2.0, 2.0]], targets, loss=loss, epochs=2,
+            optimizer=nn.SGD(model.parameters(), lr=0.1), progress=False, compiled=compiled,
+        )  # fmt: skip
+        runs.append([*history.loss, *history.accuracy, model.b.data])
+    assert runs[1] == pytest.approx(runs[0], rel=1e-12)
+
+
 # --- PyTorch -------------------------------------------------------------------------------------
 
 
