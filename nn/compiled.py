@@ -51,6 +51,7 @@ class CompiledError:
             self.target_columns = np.array(_table(targets, "target", _is_list)).T
         self.targets = targets
         self.programs: dict[Any, autodiff.Program] = {}
+        self.output_is_list = False  # whether the model returns a list (set while recording)
 
     def _program(self, n: int) -> autodiff.Program:
         """The program for data point n: E_n and the model's outputs, of parameters and input."""
@@ -68,7 +69,8 @@ class CompiledError:
                     t = list(given) if isinstance(target, (list, tuple)) else given[0]
                 outputs = self.model(list(x))
                 e_n = self.loss(outputs, t)
-                return (e_n, *outputs) if isinstance(outputs, list) else (e_n, outputs)
+                self.output_is_list = isinstance(outputs, list)
+                return (e_n, *outputs) if self.output_is_list else (e_n, outputs)
 
             point = [*self.columns[:, n]]
             if self.target_is_input:
@@ -78,7 +80,8 @@ class CompiledError:
         return program
 
     def backward(self, batch: Sequence[int], scale: float) -> tuple[list[float], list[Any]]:
-        """Add scale · Σ_n ∂E_n/∂w to each parameter's grad; return each E_n and model output."""
+        """Add scale · Σ_n ∂E_n/∂w to each parameter's grad; return each E_n and model output
+        (a Value, or a list of them, as the model gives it: what `correct` reads)."""
         import numpy as np
 
         groups: dict[Any, list[int]] = {}
@@ -98,8 +101,8 @@ class CompiledError:
             # An output that ignores the input is one number for the group: one per point here.
             values = [np.broadcast_to(y, len(members)).tolist() for y in values]
             errors.update(zip(members, values[0]))
-            scores = values[1:]
-            outputs.update(zip(members, scores[0] if len(scores) == 1 else zip(*scores)))
+            rows = zip(*[[autodiff.Value(y) for y in column] for column in values[1:]])
+            outputs.update(zip(members, (list(r) if self.output_is_list else r[0] for r in rows)))
         for parameter, total in zip(self.parameters, totals):
             parameter.grad += scale * total
         return [errors[n] for n in batch], [outputs[n] for n in batch]

@@ -490,6 +490,26 @@ def test_compiled_training_of_a_model_that_ignores_its_input(loss, targets):
     assert runs[1] == pytest.approx(runs[0], rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("nouts", "loss", "correct"),
+    [
+        ([3, 1], nn.binary_cross_entropy_with_logits, lambda y, t: (y.data > 0) == (t == 1)),
+        ([3, 2], nn.cross_entropy, lambda ys, t: max(range(2), key=lambda k: ys[k].data) == t),
+    ],
+)
+def test_compiled_training_hands_correct_the_outputs_the_graph_does(nouts, loss, correct):
+    points, classes = nn.datasets.make_moons(12, noise=0.1, seed=0)
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, nouts, seed=1)
+        history = nn.train(
+            model, points, classes, loss=loss, optimizer=nn.SGD(model.parameters(), lr=0.1),
+            epochs=2, progress=False, compiled=compiled, correct=correct,
+        )  # fmt: skip
+        runs.append(history.accuracy)
+    assert runs[1] == runs[0]
+
+
 # --- PyTorch -------------------------------------------------------------------------------------
 
 
