@@ -5,8 +5,9 @@ mode. The functions below work on Values, Duals and plain numbers alike.
 """
 
 from .check import fd_error_curve, gradcheck, numerical_grad, plot_fd_error_curve
-from .draw import backward_steps, draw_dot, show_backward
+from .draw import backward_steps, draw_dot, draw_trace, show_backward
 from .dual import Dual
+from .explain import explain
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .ops import (
     acos,
@@ -56,8 +57,10 @@ __all__ = [
     "detect_anomaly",
     "dot",
     "draw_dot",
+    "draw_trace",
     "erf",
     "exp",
+    "explain",
     "expm1",
     "fd_error_curve",
     "grad",

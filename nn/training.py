@@ -17,6 +17,7 @@ from autodiff.ops import to_float
 from . import losses
 from ._args import count, random_stream, rate
 from .compiled import CompiledError, mean
+from .live import LiveView, start_view
 from .module import Module
 from .optim import Optimizer
 
@@ -93,6 +94,7 @@ def train(
     seed: int | None = 0,
     progress: bool = True,
     compiled: bool = False,
+    live: bool | LiveView = False,
 ) -> History:
     """Minimise (1/B) Σ_{n in batch} loss(model(x_n), t_n) + l2 Σ w² with `optimizer`, per epoch.
 
@@ -103,6 +105,8 @@ def train(
     E_n as a program (autodiff.record) and replays it over each batch on numpy arrays: the same
     losses and weights, faster. Every point must run the same operations: a comparison of
     Values in the model is a guard, and a point that takes another branch raises GuardError.
+    `live=True` (or an `nn.LiveView`) redraws the curves, the decision boundary and one point's
+    network in place in Jupyter (nn/live.py).
     """
     _check_data(inputs, targets)
     epochs = count("epochs", epochs, 0)
@@ -113,7 +117,9 @@ def train(
     order = list(range(len(inputs)))
     history = History()
     replay = CompiledError(model, inputs, targets, loss) if compiled else None
-    bar = _progress_bar(epochs) if progress else None
+    view = start_view(live, model, inputs, targets, loss, epochs)
+    showing = view is not None and view.shows_itself  # the live figure replaces the bar
+    bar = _progress_bar(epochs) if progress and not showing else None
     try:
         for _ in range(epochs):
             if batch_size is not None:
@@ -155,9 +161,13 @@ def train(
             if bar is not None:
                 bar.set_postfix(_summary(history), refresh=False)
                 bar.update()
+            if view is not None:
+                view.update(history)
     finally:
         if bar is not None:
             bar.close()
+        if view is not None:
+            view.close(history)
     return history
 
 

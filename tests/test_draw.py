@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from examples import bishop_trace
 
-from autodiff import Value, backward_steps, draw_dot, show_backward
+from autodiff import Value, backward_steps, draw_dot, draw_trace, show_backward
 from autodiff import sum as ad_sum
+from autodiff.draw import layout_size
 from autodiff.value import adjoints
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -339,3 +340,131 @@ def test_show_backward_with_widget_has_a_slider_over_the_steps():
     slider = box.children[0]
     assert (slider.min, slider.max, slider.value) == (1, 7, 1)
     slider.value = 5  # redraws without error
+
+
+# --- fitting a slide, styles, constants ------------------------------------------------------
+
+
+def aspect(digraph):
+    width, height = layout_size(digraph)
+    return width / height
+
+
+def test_auto_layout_fits_every_shape_between_one_to_two_and_three_to_one():
+    *_, f = bishop()
+    f.backward()
+    graphs = {
+        "bishop": draw_dot(f),
+        "messages": draw_dot(f, show_local_grads=True, show_messages=True),
+        "compact": draw_dot(f, style="compact"),
+        "chain of 40": draw_dot(chain(40)),
+        "chain of 3": draw_dot(chain(3)),
+        "wide sum": draw_dot(ad_sum([Value(float(k)) for k in range(12)])),
+    }
+    for name, graph in graphs.items():
+        assert 0.5 <= aspect(graph) <= 3.0, name
+    assert "rankdir=LR" in draw_dot(f, rankdir="LR").source  # a direction given is kept
+
+
+def test_bishops_graph_is_readable_in_a_notebook_cell():
+    # A cell is about 800 px = 600 pt wide; a wider SVG is scaled down and its 11 pt text with it.
+    *_, f = bishop()
+    width, _ = layout_size(draw_dot(f))
+    assert width <= 600
+
+
+def test_a_long_chain_wraps_into_rows_that_read_left_to_right():
+    nodes, _ = svg_positions(draw_dot(chain(40)))
+    rows = sorted({round(y) for _, y in nodes.values()})
+    assert len(rows) >= 4
+    first_row = [name for name, (_, y) in nodes.items() if round(y) == rows[0]]
+    xs = [nodes[name][0] for name in sorted(first_row, key=lambda n: int(n[1:].split("_")[0]))]
+    assert xs == sorted(xs)  # v1, v2, ... from left to right
+
+
+def svg_positions(digraph):
+    """{node title: (x, y)} of the first text of every node group."""
+    root = ET.fromstring(digraph.pipe(format="svg"))
+    positions = {}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class", "").split()[:1] == ["node"]:
+            text = group.find(f"{SVG}text")
+            positions[group.find(f"{SVG}title").text] = (float(text.get("x")), float(text.get("y")))
+    return positions, root
+
+
+def test_compact_style_stacks_name_data_and_grad():
+    *_, f = bishop()
+    f.backward()
+    nodes, _ = svg_groups(draw_dot(f, style="compact"))
+    assert nodes["v1"].split() == ["v1", "x1", "1.5", "grad", "1.559"]
+    assert nodes["v3"].split() == ["v3", "0.75", "grad", "3.117"]
+
+
+def test_a_negative_constant_reads_as_math_inline():
+    y = Value(0.5, label="y")
+    nodes, _ = svg_groups(draw_dot(y - (-1.0)))
+    assert nodes["v2_op"] == "- (-1)"
+    nodes, _ = svg_groups(draw_dot(2.0 - y))
+    assert nodes["v2_op"] == "2 -"
+
+
+def test_constants_as_nodes_draw_each_folded_number_as_a_small_leaf():
+    y = Value(0.5, label="y")
+    error = ((y - (-1.0)) ** 2) * 0.5
+    nodes, edges = svg_groups(draw_dot(error, constants="nodes"))
+    assert [nodes[f"v{k}_op"] for k in (2, 3, 4)] == ["-", "**", "*"]
+    assert [nodes[f"v{k}_op_c0"] for k in (2, 3, 4)] == ["-1", "2", "0.5"]
+    assert {"v2_op_c0->v2_op", "v3_op_c0->v3_op", "v4_op_c0->v4_op"} <= set(edges)
+    assert len(value_groups(nodes)) == 4  # constants are not values of the trace
+
+
+def test_bad_style_and_constants():
+    *_, f = bishop()
+    with pytest.raises(ValueError, match="style"):
+        draw_dot(f, style="tiny")
+    with pytest.raises(ValueError, match="constants"):
+        draw_dot(f, constants="hidden")
+
+
+# --- Bishop's trace figure -------------------------------------------------------------------
+
+
+def test_trace_figure_has_a_circle_per_v_with_primal_tangent_and_adjoint():
+    x1, *_, f = bishop()
+    f.backward()
+    figure = draw_trace(f, wrt=x1, adjoints=True)
+    nodes, edges = svg_groups(figure)
+    values = value_groups(nodes)
+    assert sorted(values, key=lambda t: int(t[1:])) == [f"v{k}" for k in range(1, 8)]
+    assert values["v3"].split() == ["v3", "v1", "*", "v2", "0.75", "v̇", "0.5", "v̄", "3.117"]
+    assert values["v1"].split() == ["v1", "1.5", "v̇", "1", "v̄", "1.559"]
+    assert nodes["v1_in"] == "x1" and nodes["output"] == "f"
+    assert {"v1->v3", "v2->v3", "v2->v4", "v3->v5", "v3->v6", "v4->v6", "v5->v7", "v6->v7"} <= set(
+        edges
+    )
+    assert "circle" in figure.source
+    assert 0.5 <= aspect(figure) <= 3.0
+    plain = value_groups(svg_groups(draw_trace(f))[0])
+    assert plain["v3"].split() == ["v3", "v1", "*", "v2", "0.75"]  # primal only, by default
+
+
+def test_trace_figure_draws_one_arrow_for_a_repeated_parent_and_escapes_labels():
+    x = Value(3.0, label="<x>")
+    nodes, edges = svg_groups(draw_trace(x * x))
+    assert list(edges).count("v1->v2") == 1
+    assert nodes["v1_in"] == "<x>"
+
+
+def test_wrapping_reads_the_statements_not_the_labels():
+    # An op label may hold "->" ("2 -" inside its <...>): it must not be taken for an edge.
+    y = Value(0.5, label="y")
+    x = 2.0 - y
+    for _ in range(30):
+        x = 2.0 - x
+    graph = draw_dot(x)
+    assert "rank=same" in graph.source  # a long chain is wrapped
+    assert 0.5 <= aspect(graph) <= 3.0
+    figure = draw_trace(chain(40))  # its caption is a graph attribute, not a node
+    assert 0.5 <= aspect(figure) <= 3.0
+    assert "fontsize=10 label=" not in "".join(figure.body)
