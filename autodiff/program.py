@@ -346,13 +346,13 @@ class _Formulas:
 #: The most operands a row's value is written out for. NOTE: Python's compiler recurses once per
 #: operator of an expression, so a dot row of thousands of terms as one formula is too deep for
 #: it (RecursionError); a wider row calls its rule by name, and its tangent is one dot call.
-WIDEST_FORMULA = 64
+_WIDEST_FORMULA = 64
 
 
 def _formulas(row: Row, names: list[str], out: str) -> _Formulas:
     args = [_variable(names[x - 1]) if type(x) is int else _expression(x) for x in row.operands]
     name = function_name(row.prim)
-    value = _traced(row.prim.value, args) if len(args) <= WIDEST_FORMULA else None
+    value = _traced(row.prim.value, args) if len(args) <= _WIDEST_FORMULA else None
     if not isinstance(value, (_Expression, float, int)):
         arguments = ", ".join(x.text for x in args)
         names_used = frozenset({name}).union(*(x.names for x in args))
@@ -506,7 +506,7 @@ class _Generator:
             if type(operand) is int
         ]
         total: _Expression | None = None
-        if len(terms) > WIDEST_FORMULA:  # Σ_j local_j · v̇_j as dot(locals, tangents, 0)
+        if len(terms) > _WIDEST_FORMULA:  # Σ_j local_j · v̇_j as dot(locals, tangents, 0)
             tangents, locals_ = zip(*terms)
             total = _call(function_name(ops.DOT), *locals_, *tangents, _expression(0.0))
             terms = []
@@ -1058,7 +1058,7 @@ def _array_rules() -> dict[str, tuple]:
             ),
             "softplus": (lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), None),
             "sum": (total, None),
-            "dot": (ops.DOT.value, None),  # a wide dot row's (see WIDEST_FORMULA): same arithmetic
+            "dot": (ops.DOT.value, None),  # a wide dot row's (see _WIDEST_FORMULA): same arithmetic
             "tan": (np.tan, None),
             "sinh": (np.sinh, None),
             "cosh": (np.cosh, None),
