@@ -343,9 +343,9 @@ class _Formulas:
     grads_call: str | None  # `relu_grads(v3, v4)` when the rule has no formula
 
 
-#: The most operands a row's value is written out for. NOTE: Python's compiler recurses once per
-#: operator of an expression, so a dot row of thousands of terms as one formula is too deep for
-#: it (RecursionError); a wider row calls its rule by name, and its tangent is one dot call.
+# The most operands a row's value is written out for. NOTE: Python's compiler recurses once per
+# operator of an expression, so a dot row of thousands of terms as one formula is too deep for
+# it (RecursionError); a wider row calls its rule by name, and its tangent is one dot call.
 _WIDEST_FORMULA = 64
 
 
