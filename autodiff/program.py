@@ -880,6 +880,13 @@ class Program:
                         f"input {k}: expected an array of shape {expected}, got {x.shape}"
                     )
                 size = len(x)
+                # NOTE: as to_float: a long double beyond a float would become inf silently.
+                if x.dtype.itemsize > 8 and numpy.any(
+                    abs(x[numpy.isfinite(x)]) > sys.float_info.max
+                ):
+                    raise ValueError(
+                        f"input {k} does not fit in a float (its size is beyond 1.8e308)"
+                    )
                 args.append(x.astype(float, copy=False))
         if size is None:
             return args, None

@@ -281,6 +281,10 @@ def test_a_finite_long_double_beyond_a_float_is_not_made_infinite():
         autodiff.exp(-WIDE)
     assert Value(np.longdouble("inf")).data == math.inf  # an infinity stays one
     assert math.isnan(Value(np.longdouble("nan")).data)
+    program = autodiff.record(lambda v: v * v, 1.0)
+    with too_large("input 1"):
+        program(np.array([1.0, WIDE], dtype=np.longdouble))  # over a batch too
+    assert program(np.array([2.0, "inf"], dtype=np.longdouble))[1] == math.inf
 
 
 @pytest.mark.parametrize(
