@@ -193,8 +193,21 @@ def check_jacobian(
             "J_ki = Σ_j w_ji ∂y_k/∂a_j over the first hidden units (8.29), with "
             "∂y_k/∂a_j = h'(a_j) Σ_l w_lj ∂y_k/∂a_l (8.30) back from the outputs"
         )
+        others = [
+            (row_k, col_i)
+            for row_k, row in enumerate(jacobian)
+            for col_i, value in enumerate(row)
+            if (row_k, col_i) != (k, i) and close(number, value, rtol)
+        ]
         if i < len(jacobian) and k < len(point) and close(number, jacobian[i][k], rtol):
             hint = f"that is J[{i}][{k}] = ∂y{i}/∂x{k}: J_ki has the output index first"
+        elif others:
+            row_k, col_i = others[0]
+            hint = (
+                f"that is J[{row_k}][{col_i}] = ∂y{row_k}/∂x{col_i}, another entry: a forward "
+                "pass seeded with ẋ = e_i gives column i, a reverse pass seeded at output k gives "
+                "row k"
+            )
         elif close(number, -expected, rtol):
             hint = rule + ": the sign is wrong"
         elif close(number, no_h_prime[k][i], rtol):
@@ -208,7 +221,7 @@ def check_jacobian(
 def check_hessian(
     model: MLP, x: Any, t: Any, answer: Any, *, reveal: bool = False, rtol: float = 1e-3
 ) -> Feedback:
-    """Grade entries H_pq = ∂²E_n/∂w_p∂w_q (8.38) as a dict {(p, q): number} or a W×W matrix.
+    """Grade entries H_pq = ∂²E_n/∂w_p∂w_q (8.37) as a dict {(p, q): number} or a W×W matrix.
 
     p and q are parameter labels ("w1[0,1]", "b2[0]") or indices into model.parameters().
     """

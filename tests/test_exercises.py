@@ -62,6 +62,9 @@ def test_feedback_is_truthy_only_when_all_right_and_prints_as_text_and_html():
     assert str(right).splitlines()[0].endswith(": all 18 right")
     assert "<table" in right._repr_html_()
     wrong = check_trace(f, [1.0, 2.0], primal=[*PRIMAL[:5], 9.0])
+    html = wrong._repr_html_()  # the title above the table (a caption wraps at a narrow table)
+    assert "<caption" not in html and "right: <code>v1, v2, v3, v4, v5</code>" in html
+    assert '<td colspan="2"' in html  # the long list of right places does not widen a column
     assert not wrong and wrong.wrong == ["v6"] and "1 wrong" in str(wrong)
 
 
@@ -179,7 +182,8 @@ def test_check_grads_counts_each_use_of_x_times_x():
     x = Value(3.0, label="x")
     y = x * x
     assert check_grads(y, {"x": 6.0})
-    assert "leaves out the path" in str(check_grads(y, {"x": 3.0}))  # one use of x only
+    hint = str(check_grads(y, {"x": 3.0}))  # one use of x only
+    assert "by v2 = v1 * v1 (twice) (8.69): your number leaves out the path through v2" in hint
 
 
 def swish(x):
@@ -312,6 +316,10 @@ def test_jacobian_entries_and_their_mistakes(model):
     assert result["J[0][0] = ∂y0/∂x0"][0] == "not done yet"
     assert "no entry [5][0]" in result["J[5][0]"][1]
     assert check_jacobian(model, X, stub).summary == "not done yet"
+    row_1_for_row_0 = {(0, 0): jac[1][0], (0, 1): jac[1][1]}  # a reverse pass seeded at y1
+    hints = [hint for _, hint in lines_of(check_jacobian(model, X, row_1_for_row_0)).values()]
+    assert "that is J[1][0] = ∂y1/∂x0, another entry" in hints[0]
+    assert "that is J[1][1] = ∂y1/∂x1, another entry" in hints[1]
 
 
 def test_hessian_entries_and_the_outer_product_mistake():

@@ -228,12 +228,16 @@ class _Graph:
             return f"{name} is the output: backward() seeds its adjoint with ∂f/∂f = 1"
         uses = self.children[node]
         terms = [local * truth[child] for child, local in uses]
+        times = {}  # x * x uses x twice: one term per use, but named once
+        for child, _ in uses:
+            times[child] = times.get(child, 0) + 1
         rule = f"v̄{name[1:]} = Σ_j v̄_j ∂v_j/∂{name} over its uses " + ", ".join(
-            f"by {self.names[child]} = {right_side(child, self.names)}" for child, _ in uses
+            f"by {self.names[child]} = {right_side(child, self.names)}" + _times(count)
+            for child, count in times.items()
         )
         left_out = _left_out(number, terms, self.rtol)
         if left_out is not None:
-            missing = ", ".join(self.names[uses[k][0]] for k in left_out)
+            missing = ", ".join(dict.fromkeys(self.names[uses[k][0]] for k in left_out))
             hint = f"{rule} (8.69): your number leaves out the path through {missing}"
         else:
             hint = f"{rule} (8.69); start from the output and go back one node at a time"
@@ -282,6 +286,11 @@ def _fix_first(rule: str, place: str, wrong: str) -> str:
 
 def _float(x: Any) -> float:
     return x.data if isinstance(x, Value) else float(x)
+
+
+def _times(count: int) -> str:
+    """'' for one use, ' (twice)' or ' (3 times)' for more."""
+    return "" if count == 1 else " (twice)" if count == 2 else f" ({count} times)"
 
 
 def _left_out(number: float, terms: list[float], rtol: float) -> tuple[int, ...] | None:

@@ -95,20 +95,22 @@ class Feedback:
 
     def _repr_html_(self) -> str:
         """A table for Jupyter: a coloured mark, the place(s) and the message; all text escaped."""
-        parts = [
-            '<table class="tracegrad-feedback">',
-            f'<caption style="text-align:left">{html.escape(self.title)}: '
-            f"<b>{html.escape(self.summary)}</b></caption>",
-            "<tbody>",
+        parts = [  # the title above the table, not a caption, which wraps at the table's width
+            f'<div class="tracegrad-feedback"><div>{html.escape(self.title)}: '
+            f"<b>{html.escape(self.summary)}</b></div>",
+            "<table><tbody>",
         ]
-        for line, _ in self._shown():
-            colour = _COLOURS[line.status]
-            parts.append(
-                f'<tr><td style="color:{colour}">{_MARKS[line.status]}</td>'
-                f'<td style="text-align:left"><code>{html.escape(line.place)}</code></td>'
-                f'<td style="text-align:left">{html.escape(line.message or line.status)}</td></tr>'
-            )
-        parts.append("</tbody></table>")
+        for line, group in self._shown():
+            mark = f'<td style="color:{_COLOURS[line.status]}">{_MARKS[line.status]}</td>'
+            place = f"<code>{html.escape(line.place)}</code>"
+            if group:  # "right: v1, v2, v3" spans both columns, as in the text
+                cells = f'<td colspan="2" style="text-align:left">{line.status}: {place}</td>'
+            else:
+                message = html.escape(line.message or line.status)
+                cells = f'<td style="text-align:left;padding-right:1em">{place}</td>'
+                cells += f'<td style="text-align:left">{message}</td>'
+            parts.append(f"<tr>{mark}{cells}</tr>")
+        parts.append("</tbody></table></div>")
         return "\n".join(parts)
 
 
