@@ -566,8 +566,15 @@ class _Generator:
         for r in range(len(program.rows), 0, -1):
             index = n + r
             row, formula = program.rows[r - 1], formulas[r - 1]
-            if index not in live or not any(type(x) is int for x in row.operands):
-                continue  # a row of constants only (2.0 * 3.0) passes no adjoint on
+            # The operands the row passes its adjoint to: not constants (2.0 * 3.0 passes to
+            # none), and on floats not through a local derivative that is the constant 0.
+            passes = [
+                (operand, local)
+                for operand, local in zip(row.operands, formula.grads)
+                if type(operand) is int and (batch is not None or local.text not in _ZERO)
+            ]
+            if index not in live or not passes:
+                continue
             name = names[index - 1]
             adjoint = _variable(f"{name}_bar")
             if batch is None:
@@ -581,9 +588,7 @@ class _Generator:
                 self.emit(
                     f"{indent}{name}_grads = {formula.grads_call}", {_call_name(formula.grads_call)}
                 )
-            for operand, local in zip(row.operands, formula.grads):
-                if type(operand) is not int:
-                    continue
+            for operand, local in passes:
                 target = f"{names[operand - 1]}_bar"
                 reduce = (
                     batch is not None
@@ -638,9 +643,13 @@ class _Generator:
     ) -> None:
         """target += adjoint · local (summed over the batch when the target is shared)."""
         negative = local.text == "-1.0"
-        if self.batch is not None and any(name.endswith("_grads") for name in local.names):
-            # NOTE: a rule called by name may give an infinite slope (sqrt at 0); where the
-            # adjoint is 0 the product is 0, as backward() passes nothing on, not 0 · inf = nan.
+        # NOTE: as in backward(), a zero adjoint or a zero local derivative passes nothing on,
+        # not 0 · inf = nan. The rules called by name give the infinite slopes (sqrt at 0) and
+        # the zero ones at kinks (relu, maximum), so their terms, and constant zeros, check.
+        checked = local.text in _ZERO or any(name.endswith("_grads") for name in local.names)
+        if self.batch is None and checked:
+            indent += f"if {local.text}: "
+        if self.batch is not None and checked:
             term = _call("batch_times", adjoint, local)
             term = _call("batch_sum", term) if reduce else term
         elif reduce and any(_varies_name(name, self.varies) for name in local.names):
@@ -658,6 +667,9 @@ class _Generator:
             total = _variable(target) - term if negative else _variable(target) + term
             code = f"{target} = {total.text}"
         self.emit(indent + code, term.names, _chapter(code) if self.batch is None else "")
+
+
+_ZERO = ("0.0", "-0.0")  # a local derivative that is the constant 0, as text
 
 
 def _call(function: str, *args: _Expression) -> _Expression:
@@ -835,9 +847,10 @@ class Program:
         For numpy arrays of shape (B,), each example runs the program; `reduce="sum"` sums the
         gradient of every input given as a number over the batch (Bishop (8.14)), `"none"` gives
         it per example. The gradient of an array input is always per example.
-        NOTE: a zero adjoint passes nothing on, as in backward(), through the rules that branch
-        (sqrt at 0, whose slope is infinite); through a formula (exp) a batch replay gives
-        0 · inf = nan where the value itself has overflowed.
+        NOTE: a zero adjoint or a zero local derivative passes nothing on, as in backward(),
+        through the rules that branch (sqrt at 0, relu at -1: sqrt(relu(x)) has slope 0 there).
+        Through a formula the product is IEEE's: 0 · inf = nan where a value has overflowed
+        (exp, in a batch) or a formula's slope is 0 behind an infinite adjoint (cosh at 0).
         """
         if reduce not in ("sum", "none"):
             raise ValueError(f"value_and_grad: reduce must be 'sum' or 'none', not {reduce!r}")
@@ -1113,7 +1126,9 @@ def _batch_helpers() -> dict[str, Callable[..., Any]]:
         "batch_matvec": np.dot,  # (w_1..w_n) · stack: Σ_i w_i x_i for every example
         "batch_outer": np.outer,  # the adjoint of the stack: w_i · v̄ for every i and example
         "batch_wgrads": lambda stack, adjoint: np.dot(stack, adjoint).tolist(),  # Σ_b x_ib v̄_b
-        "batch_times": lambda adjoint, local: np.where(adjoint == 0, 0.0, adjoint * local),
+        "batch_times": lambda adjoint, local: np.where(
+            (adjoint == 0) | (local == 0), 0.0, adjoint * local
+        ),
     }
 
 

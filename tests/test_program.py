@@ -251,6 +251,22 @@ def test_zero_adjoint_passes_nothing_on_as_in_backward():
     )
 
 
+@pytest.mark.parametrize(
+    ("f", "x"),
+    [
+        (lambda x: autodiff.sqrt(autodiff.relu(x)), -1.0),  # relu' = 0 behind sqrt' = inf
+        (lambda x: autodiff.sqrt(abs(x)) * autodiff.sign(x), 0.0),  # sign' = 0, a constant
+        (lambda x: autodiff.sqrt(autodiff.maximum(x, 0.0)), -2.0),
+    ],
+)
+def test_a_zero_local_derivative_passes_nothing_on_as_in_backward(f, x):
+    # The adjoint reaching the zero slope is infinite: 0 · inf would be nan.
+    program = record(f, x)
+    assert program.value_and_grad(x) == graph_value_and_grad(f, x)
+    _, (per_example,) = program.value_and_grad(np.array([x, 4.0]), reduce="none")
+    assert per_example[0] == graph_value_and_grad(f, x)[1][0]
+
+
 def test_several_outputs_give_the_gradient_of_the_first():
     program = record(lambda x, y: [x * y, x + y], 2.0, 3.0)
     assert program(2.0, 3.0) == (6.0, 5.0)
