@@ -167,6 +167,7 @@ class Dual(ComparesPrimal):
 
     def detach(self) -> Dual:
         """The primal as a constant: tangent 0 here, and cut off from every enclosing pass."""
+        check_running(self, "detach")
         primal = self.primal
         while isinstance(primal, Dual):  # an outer pass's Dual: its tangent is dropped too
             primal = primal.primal
