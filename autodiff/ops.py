@@ -512,9 +512,13 @@ def is_real(x: Any) -> bool:
 def to_float(x: Any, name: str) -> float:
     """A real number as a float; one beyond the largest float (10**400, say) is a ValueError."""
     try:
-        return float(x)
+        number = float(x)
     except OverflowError:  # Python's message names neither the argument nor the number
-        raise ValueError(f"{name} does not fit in a float (its size is beyond 1.8e308)") from None
+        number = None
+    # NOTE: numpy's long double 1e4000 converts to inf silently, where 10**400 raises.
+    if number is None or (number - number != 0.0 and x == x and x != number):
+        raise ValueError(f"{name} does not fit in a float (its size is beyond 1.8e308)")
+    return number
 
 
 def as_int(x: Any) -> int | None:

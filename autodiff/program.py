@@ -21,7 +21,7 @@ from typing import Any
 
 from . import ops
 from .dual import Dual
-from .ops import Primitive, is_real
+from .ops import Primitive, is_real, to_float
 from .trace import node_names
 from .value import CustomOp, Value, ancestors
 
@@ -91,23 +91,28 @@ def record(f: Callable[..., Any], *example_args: Any) -> Program:
     comparisons: list[tuple] = []
 
     def observe(relation: Callable, this: Any, other: Any, outcome: bool) -> None:
+        if is_real(other):  # a constant of the guard
+            other = to_float(other, "record: a number compared with a Value")
         comparisons.append((relation, _primal_node(this), _primal_node(other), outcome, _caller()))
 
     token = ops.comparison_observer.set(observe)
     try:
-        result = f(*leaves)
+        with ops.mode(recording=True):  # under no_grad() f's rows would be constants
+            result = f(*leaves)
     finally:
         ops.comparison_observer.reset(token)
     single = not isinstance(result, (list, tuple))
     outputs = [result] if single else list(result)
     if not outputs:
         raise ValueError("record: f returned an empty list; it must return at least one output")
-    for out in outputs:
+    for k, out in enumerate(outputs):
         if not isinstance(out, Value) and not is_real(out):
             raise TypeError(
                 f"record: f must return Values or numbers (or a list of them), not "
                 f"{type(out).__name__}"
             )
+        if is_real(out):
+            outputs[k] = to_float(out, "record: the output of f")
     roots = [x for x in outputs if isinstance(x, Value)]
     roots += [x for c in comparisons for x in c[1:3] if isinstance(x, Value)]
     slots: dict[Value, int] = {leaf: k for k, leaf in enumerate(leaves, 1)}
@@ -338,10 +343,16 @@ class _Formulas:
     grads_call: str | None  # `relu_grads(v3, v4)` when the rule has no formula
 
 
+# The most operands a row's value is written out for. NOTE: Python's compiler recurses once per
+# operator of an expression, so a dot row of thousands of terms as one formula is too deep for
+# it (RecursionError); a wider row calls its rule by name, and its tangent is one dot call.
+_WIDEST_FORMULA = 64
+
+
 def _formulas(row: Row, names: list[str], out: str) -> _Formulas:
     args = [_variable(names[x - 1]) if type(x) is int else _expression(x) for x in row.operands]
     name = function_name(row.prim)
-    value = _traced(row.prim.value, args)
+    value = _traced(row.prim.value, args) if len(args) <= _WIDEST_FORMULA else None
     if not isinstance(value, (_Expression, float, int)):
         arguments = ", ".join(x.text for x in args)
         names_used = frozenset({name}).union(*(x.names for x in args))
@@ -386,6 +397,8 @@ class _Generator:
 
     def emit(self, code: str, names: frozenset | set = frozenset(), comment: str = "") -> None:
         self.needed.update(names)
+        if not comment.isprintable():  # a label's line break or NUL would end the comment
+            comment = repr(comment)[1:-1]
         self.lines.append(f"    {code}  # {comment}" if comment else f"    {code}")
 
     def generate(self, function: str) -> list[str]:
@@ -403,6 +416,9 @@ class _Generator:
         self.stacks = self.plan_stacks() if self.batch is not None else {}
         self.emit_forward(formulas)
         results = [", ".join(_output_text(x, names) for x in program.outputs)]
+        for x in program.outputs:
+            if type(x) is not int:  # a constant output may be nan or inf, names to import
+                self.needed.update(_expression(x).names)
         if self.tangent:
             results.append(", ".join(_output_text(x, names, "_dot") for x in program.outputs))
         if self.adjoint:
@@ -484,11 +500,18 @@ class _Generator:
         """v̇_i = Σ_j v̇_j ∂v_i/∂v_j over the row's operands (8.57)."""
         if formula.grads_call is not None:
             self.emit(f"{name}_grads = {formula.grads_call}", {_call_name(formula.grads_call)})
+        terms = [
+            (_variable(f"{self.program.names[operand - 1]}_dot"), local)
+            for operand, local in zip(row.operands, formula.grads)
+            if type(operand) is int
+        ]
         total: _Expression | None = None
-        for operand, local in zip(row.operands, formula.grads):
-            if type(operand) is not int:
-                continue
-            term = _times(_variable(f"{self.program.names[operand - 1]}_dot"), local)
+        if len(terms) > _WIDEST_FORMULA:  # Σ_j local_j · v̇_j as dot(locals, tangents, 0)
+            tangents, locals_ = zip(*terms)
+            total = _call(function_name(ops.DOT), *locals_, *tangents, _expression(0.0))
+            terms = []
+        for tangent, local in terms:
+            term = _times(tangent, local)
             negative = local.text == "-1.0"
             if total is None:
                 total = -term if negative else term
@@ -542,9 +565,16 @@ class _Generator:
         indent = ""
         for r in range(len(program.rows), 0, -1):
             index = n + r
-            if index not in live:
-                continue
             row, formula = program.rows[r - 1], formulas[r - 1]
+            # The operands the row passes its adjoint to: not constants (2.0 * 3.0 passes to
+            # none), and on floats not through a local derivative that is the constant 0.
+            passes = [
+                (operand, local)
+                for operand, local in zip(row.operands, formula.grads)
+                if type(operand) is int and (batch is not None or local.text not in _ZERO)
+            ]
+            if index not in live or not passes:
+                continue
             name = names[index - 1]
             adjoint = _variable(f"{name}_bar")
             if batch is None:
@@ -558,9 +588,7 @@ class _Generator:
                 self.emit(
                     f"{indent}{name}_grads = {formula.grads_call}", {_call_name(formula.grads_call)}
                 )
-            for operand, local in zip(row.operands, formula.grads):
-                if type(operand) is not int:
-                    continue
+            for operand, local in passes:
                 target = f"{names[operand - 1]}_bar"
                 reduce = (
                     batch is not None
@@ -615,9 +643,13 @@ class _Generator:
     ) -> None:
         """target += adjoint · local (summed over the batch when the target is shared)."""
         negative = local.text == "-1.0"
-        if self.batch is not None and any(name.endswith("_grads") for name in local.names):
-            # NOTE: a rule called by name may give an infinite slope (sqrt at 0); where the
-            # adjoint is 0 the product is 0, as backward() passes nothing on, not 0 · inf = nan.
+        # NOTE: as in backward(), a zero adjoint or a zero local derivative passes nothing on,
+        # not 0 · inf = nan. The rules called by name give the infinite slopes (sqrt at 0) and
+        # the zero ones at kinks (relu, maximum), so their terms, and constant zeros, check.
+        checked = local.text in _ZERO or any(name.endswith("_grads") for name in local.names)
+        if self.batch is None and checked:
+            indent += f"if {local.text}: "
+        if self.batch is not None and checked:
             term = _call("batch_times", adjoint, local)
             term = _call("batch_sum", term) if reduce else term
         elif reduce and any(_varies_name(name, self.varies) for name in local.names):
@@ -635,6 +667,9 @@ class _Generator:
             total = _variable(target) - term if negative else _variable(target) + term
             code = f"{target} = {total.text}"
         self.emit(indent + code, term.names, _chapter(code) if self.batch is None else "")
+
+
+_ZERO = ("0.0", "-0.0")  # a local derivative that is the constant 0, as text
 
 
 def _call(function: str, *args: _Expression) -> _Expression:
@@ -812,9 +847,10 @@ class Program:
         For numpy arrays of shape (B,), each example runs the program; `reduce="sum"` sums the
         gradient of every input given as a number over the batch (Bishop (8.14)), `"none"` gives
         it per example. The gradient of an array input is always per example.
-        NOTE: a zero adjoint passes nothing on, as in backward(), through the rules that branch
-        (sqrt at 0, whose slope is infinite); through a formula (exp) a batch replay gives
-        0 · inf = nan where the value itself has overflowed.
+        NOTE: a zero adjoint or a zero local derivative passes nothing on, as in backward(),
+        through the rules that branch (sqrt at 0, relu at -1: sqrt(relu(x)) has slope 0 there).
+        Through a formula the product is IEEE's: 0 · inf = nan where a value has overflowed
+        (exp, in a batch) or a formula's slope is 0 behind an infinite adjoint (cosh at 0).
         """
         if reduce not in ("sum", "none"):
             raise ValueError(f"value_and_grad: reduce must be 'sum' or 'none', not {reduce!r}")
@@ -826,13 +862,13 @@ class Program:
             function = self._compiled(True, _Batch(varies, reduce), "numpy")
             outputs, grads = function(_ones(size), *args)
         numpy = sys.modules["numpy"]
-        if reduce == "sum":
-            grads = tuple(
-                g if vary else float(numpy.sum(g) if isinstance(g, numpy.ndarray) else g)
-                for g, vary in zip(grads, varies)
-            )
-        else:
-            grads = tuple(numpy.broadcast_to(g, (size,)).copy() for g in grads)
+        # An array input's gradient is per example, also 0.0 where the output ignores it.
+        grads = tuple(
+            float(numpy.sum(g))
+            if reduce == "sum" and not vary
+            else numpy.broadcast_to(g, (size,)).copy()
+            for g, vary in zip(grads, varies)
+        )
         return outputs, grads
 
     def _arguments(self, xs: Sequence[Any]) -> tuple[list, tuple | None]:
@@ -857,6 +893,13 @@ class Program:
                         f"input {k}: expected an array of shape {expected}, got {x.shape}"
                     )
                 size = len(x)
+                # NOTE: as to_float: a long double beyond a float would become inf silently.
+                if x.dtype.itemsize > 8 and numpy.any(
+                    abs(x[numpy.isfinite(x)]) > sys.float_info.max
+                ):
+                    raise ValueError(
+                        f"input {k} does not fit in a float (its size is beyond 1.8e308)"
+                    )
                 args.append(x.astype(float, copy=False))
         if size is None:
             return args, None
@@ -894,7 +937,7 @@ def _number(k: int, x: Any) -> float:
         )
     if not is_real(x):
         raise TypeError(f"input {k} must be a number or a numpy array, not {type(x).__name__}")
-    return float(x)
+    return to_float(x, f"input {k}")
 
 
 def _ones(size: int) -> Any:
@@ -967,9 +1010,8 @@ def _array_rules() -> dict[str, tuple]:
         return np.power(a, b)
 
     def power_grads(a: Any, b: Any, out: Any) -> tuple:
-        d_base = np.where(
-            (a == 0) & (b == 0), 0.0, np.where((a == 0) & (b < 1), np.inf, b * np.power(a, b - 1))
-        )
+        # As the float rule: slope 0 at b = 0 for every a (b·a^(b-1) would be 0 · inf at a tiny a).
+        d_base = np.where(b == 0, 0.0, np.where((a == 0) & (b < 1), np.inf, b * np.power(a, b - 1)))
         d_exponent = np.where(
             a > 0, out * np.log(np.where(a > 0, a, 1.0)), np.where(a == 0, 0.0, np.nan)
         )
@@ -1036,6 +1078,7 @@ def _array_rules() -> dict[str, tuple]:
             ),
             "softplus": (lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), None),
             "sum": (total, None),
+            "dot": (ops.DOT.value, None),  # a wide dot row's (see _WIDEST_FORMULA): same arithmetic
             "tan": (np.tan, None),
             "sinh": (np.sinh, None),
             "cosh": (np.cosh, None),
@@ -1083,7 +1126,9 @@ def _batch_helpers() -> dict[str, Callable[..., Any]]:
         "batch_matvec": np.dot,  # (w_1..w_n) · stack: Σ_i w_i x_i for every example
         "batch_outer": np.outer,  # the adjoint of the stack: w_i · v̄ for every i and example
         "batch_wgrads": lambda stack, adjoint: np.dot(stack, adjoint).tolist(),  # Σ_b x_ib v̄_b
-        "batch_times": lambda adjoint, local: np.where(adjoint == 0, 0.0, adjoint * local),
+        "batch_times": lambda adjoint, local: np.where(
+            (adjoint == 0) | (local == 0), 0.0, adjoint * local
+        ),
     }
 
 
@@ -1110,6 +1155,7 @@ def _torch_rules() -> dict[str, tuple]:
         "relu": torch.relu,
         "softplus": lambda x: torch.clamp(x, min=0.0) + torch.log1p(torch.exp(-torch.abs(x))),
         "sum": lambda *args: sum(args[1:], args[0]),
+        "dot": ops.DOT.value,  # a wide dot row's: sums and products work on tensors as on floats
         "tan": torch.tan,
         "sinh": torch.sinh,
         "cosh": torch.cosh,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import autodiff
+from autodiff.ops import is_real, to_float
 
 from . import losses
 from .module import Module
@@ -44,12 +45,13 @@ class CompiledError:
         self.loss = loss
         self.parameters = model.parameters()
         # Row i holds component i of every input x_n: the arrays a batch replay reads.
-        self.columns = np.array([_flat(x) for x in inputs], dtype=float).T
+        self.columns = np.array(_table(inputs, "input", _is_vector)).T
         self.target_is_input = loss in TARGET_IS_INPUT
-        if self.target_is_input:
-            self.target_columns = np.array([_flat(t) for t in targets], dtype=float).T
+        if self.target_is_input:  # a loss takes a list (or tuple) of targets, or one number
+            self.target_columns = np.array(_table(targets, "target", _is_list)).T
         self.targets = targets
         self.programs: dict[Any, autodiff.Program] = {}
+        self.output_is_list = False  # whether the model returns a list (set while recording)
 
     def _program(self, n: int) -> autodiff.Program:
         """The program for data point n: E_n and the model's outputs, of parameters and input."""
@@ -67,7 +69,8 @@ class CompiledError:
                     t = list(given) if isinstance(target, (list, tuple)) else given[0]
                 outputs = self.model(list(x))
                 e_n = self.loss(outputs, t)
-                return (e_n, *outputs) if isinstance(outputs, list) else (e_n, outputs)
+                self.output_is_list = isinstance(outputs, list)
+                return (e_n, *outputs) if self.output_is_list else (e_n, outputs)
 
             point = [*self.columns[:, n]]
             if self.target_is_input:
@@ -77,7 +80,10 @@ class CompiledError:
         return program
 
     def backward(self, batch: Sequence[int], scale: float) -> tuple[list[float], list[Any]]:
-        """Add scale · Σ_n ∂E_n/∂w to each parameter's grad; return each E_n and model output."""
+        """Add scale · Σ_n ∂E_n/∂w to each parameter's grad; return each E_n and model output
+        (a Value, or a list of them, as the model gives it: what `correct` reads)."""
+        import numpy as np
+
         groups: dict[Any, list[int]] = {}
         for n in batch:
             groups.setdefault(None if self.target_is_input else _key(self.targets[n]), []).append(n)
@@ -92,22 +98,47 @@ class CompiledError:
                 arrays += list(self.target_columns[:, members])
             values, grads = program.value_and_grad(*weights, *arrays)
             totals = [a + b for a, b in zip(totals, grads)]
-            errors.update(zip(members, values[0].tolist()))
-            scores = [y.tolist() for y in values[1:]]
-            outputs.update(zip(members, scores[0] if len(scores) == 1 else zip(*scores)))
+            # An output that ignores the input is one number for the group: one per point here.
+            values = [np.broadcast_to(y, len(members)).tolist() for y in values]
+            errors.update(zip(members, values[0]))
+            rows = zip(*[[autodiff.Value(y) for y in column] for column in values[1:]])
+            outputs.update(zip(members, (list(r) if self.output_is_list else r[0] for r in rows)))
         for parameter, total in zip(self.parameters, totals):
             parameter.grad += scale * total
         return [errors[n] for n in batch], [outputs[n] for n in batch]
 
 
-def _flat(x: Any) -> list[float]:
-    """An input or target as a flat list of numbers (a bare number is a list of one)."""
-    return list(x) if isinstance(x, (list, tuple)) or hasattr(x, "__len__") else [x]
+def _is_vector(x: Any) -> bool:
+    """An input the model reads as a vector: a list, a tuple or a numpy array."""
+    return isinstance(x, (list, tuple)) or hasattr(x, "__len__")
+
+
+def _is_list(x: Any) -> bool:
+    return isinstance(x, (list, tuple))
+
+
+def _table(items: Sequence[Any], what: str, is_row: Callable[[Any], bool]) -> list[list[float]]:
+    """The inputs (or targets) as rows of floats of one length (a bare number is a row of one).
+
+    NOTE: checked here, as the graph checks them: numpy would make None a silent nan."""
+    rows = []
+    for n, item in enumerate(items):
+        numbers = list(item) if is_row(item) else None
+        row = []
+        for i, x in enumerate([item] if numbers is None else numbers):
+            name = f"{what} {n}" if numbers is None else f"{what} {n}[{i}]"
+            if not is_real(x):
+                raise TypeError(f"{name} must be a number, not {type(x).__name__}")
+            row.append(to_float(x, name))
+        if rows and len(row) != len(rows[0]):
+            raise ValueError(f"{what} {n} has {len(row)} numbers, {what} 0 has {len(rows[0])}")
+        rows.append(row)
+    return rows
 
 
 def _key(target: Any) -> Any:
-    """A target as a dict key: a list of numbers becomes a tuple."""
-    return tuple(target) if isinstance(target, list) else target
+    """A target as a dict key: a list or numpy array of numbers becomes a tuple."""
+    return tuple(target) if _is_vector(target) else target
 
 
 def mean(errors: Sequence[float]) -> float:

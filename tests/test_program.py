@@ -251,6 +251,22 @@ def test_zero_adjoint_passes_nothing_on_as_in_backward():
     )
 
 
+@pytest.mark.parametrize(
+    ("f", "x"),
+    [
+        (lambda x: autodiff.sqrt(autodiff.relu(x)), -1.0),  # relu' = 0 behind sqrt' = inf
+        (lambda x: autodiff.sqrt(abs(x)) * autodiff.sign(x), 0.0),  # sign' = 0, a constant
+        (lambda x: autodiff.sqrt(autodiff.maximum(x, 0.0)), -2.0),
+    ],
+)
+def test_a_zero_local_derivative_passes_nothing_on_as_in_backward(f, x):
+    # The adjoint reaching the zero slope is infinite: 0 · inf would be nan.
+    program = record(f, x)
+    assert program.value_and_grad(x) == graph_value_and_grad(f, x)
+    _, (per_example,) = program.value_and_grad(np.array([x, 4.0]), reduce="none")
+    assert per_example[0] == graph_value_and_grad(f, x)[1][0]
+
+
 def test_several_outputs_give_the_gradient_of_the_first():
     program = record(lambda x, y: [x * y, x + y], 2.0, 3.0)
     assert program(2.0, 3.0) == (6.0, 5.0)
@@ -424,6 +440,92 @@ def test_compiled_training_equals_the_graph(loss, targets, nouts, batch_size):
     assert replay_weights == pytest.approx(graph_weights, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("loss", "targets", "error", "message"),
+    [
+        # The probability leaves [0, 1] only at the third point, after the recorded first.
+        (nn.binary_cross_entropy, [1, 1, 1], ValueError, r"probability|guard v\d+ <= 1.0"),
+        # A loss takes a list or a number as a target; an array's second number was dropped.
+        (nn.sse, [np.array([0.0, 5.0])] * 3, TypeError, "must be a number, not ndarray"),
+    ],
+)
+def test_compiled_training_refuses_what_the_graph_refuses(loss, targets, error, message):
+    points = [[1.0, 0.0], [0.0, 0.5], [2.0, 2.0]]
+    for compiled in (False, True):
+        model = nn.MLP(2, [1], output_activation="linear", seed=5)
+        assert 0.0 <= model(points[0]).data <= 1.0 < model(points[2]).data
+        optimizer = nn.SGD(model.parameters(), lr=0.01)
+        with pytest.raises(error, match=message):
+            nn.train(
+                model, points, targets, loss=loss, optimizer=optimizer, epochs=1,
+                progress=False, compiled=compiled,
+            )  # fmt: skip
+
+
+def test_compiled_training_takes_numpy_rows_as_targets_of_a_loss_of_its_own():
+    def squared_error(y, t):
+        return (y - t[0]) ** 2  # branches on nothing, but train cannot know: one program per t
+
+    points, classes = nn.datasets.make_moons(8, noise=0.1, seed=3)
+    targets = np.array([[float(c)] for c in classes])  # rows of an array: no dict key as such
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [3, 1], seed=4)
+        optimizer = nn.SGD(model.parameters(), lr=0.1)
+        nn.train(
+            model, points, targets, loss=squared_error, optimizer=optimizer, epochs=2,
+            batch_size=3, progress=False, compiled=compiled,
+        )  # fmt: skip
+        runs.append([p.data for p in model.parameters()])
+    assert runs[1] == pytest.approx(runs[0], rel=1e-12, abs=1e-12)
+
+
+class BiasOnly(nn.Module):
+    """A model whose output ignores its input: E_n is one number for a whole batch."""
+
+    def __init__(self):
+        self.b = Value(0.3)
+
+    def parameters(self):
+        return [self.b]
+
+    def __call__(self, x):
+        return self.b * 1.0
+
+
+@pytest.mark.parametrize(("loss", "targets"), [(nn.hinge, [1, 1, -1]), (nn.sse, [1.0, 1.0, 0.0])])
+def test_compiled_training_of_a_model_that_ignores_its_input(loss, targets):
+    runs = []
+    for compiled in (False, True):
+        model = BiasOnly()
+        history = nn.train(
+            model, [[1.0, 0.0], [0.0, 0.5], [2.0, 2.0]], targets, loss=loss, epochs=2,
+            optimizer=nn.SGD(model.parameters(), lr=0.1), progress=False, compiled=compiled,
+        )  # fmt: skip
+        runs.append([*history.loss, *history.accuracy, model.b.data])
+    assert runs[1] == pytest.approx(runs[0], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("nouts", "loss", "correct"),
+    [
+        ([3, 1], nn.binary_cross_entropy_with_logits, lambda y, t: (y.data > 0) == (t == 1)),
+        ([3, 2], nn.cross_entropy, lambda ys, t: max(range(2), key=lambda k: ys[k].data) == t),
+    ],
+)
+def test_compiled_training_hands_correct_the_outputs_the_graph_does(nouts, loss, correct):
+    points, classes = nn.datasets.make_moons(12, noise=0.1, seed=0)
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, nouts, seed=1)
+        history = nn.train(
+            model, points, classes, loss=loss, optimizer=nn.SGD(model.parameters(), lr=0.1),
+            epochs=2, progress=False, compiled=compiled, correct=correct,
+        )  # fmt: skip
+        runs.append(history.accuracy)
+    assert runs[1] == runs[0]
+
+
 # --- PyTorch -------------------------------------------------------------------------------------
 
 
@@ -444,3 +546,66 @@ def test_to_torch_gives_the_same_numbers():
     program = record(bishop, 1.5, 0.5)
     x1, x2 = (torch.tensor(x, dtype=torch.float64) for x in (1.5, 0.5))
     assert program.to_torch()(x1, x2).item() == pytest.approx(program(1.5, 0.5), rel=1e-15)
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+
+def test_rows_and_outputs_of_constants_replay():
+    # A row made of constants only (2.0 * 3.0) passes no adjoint on; nan and inf outputs print.
+    def f(x):
+        return [x + Value(2.0) * 3.0, math.nan, -math.inf]
+
+    program = record(f, 1.0)
+    (y, nan, minus_inf), grad = program.value_and_grad(1.0)
+    assert (y, grad, minus_inf) == (7.0, (1.0,), -math.inf) and math.isnan(nan)
+    assert program(2.0)[0] == 8.0
+    assert record(lambda: Value(2.0) * 3.0).value_and_grad() == (6.0, ())
+    namespace = {}
+    exec(program.source(), namespace)
+    assert namespace["f_value_and_grad"](1.0)[1] == (1.0,)
+
+
+def test_a_dot_row_of_thousands_of_terms_replays():
+    # As one formula, Σ w_i x_i nests one + per term: too deep for Python's compiler.
+    n = 5000
+    xs = [float(k % 7) - 3.0 for k in range(2 * n)]
+    program = record(lambda *v: autodiff.dot(v[:n], v[n:], 1.0), *xs)
+    graph = graph_value_and_grad(lambda *v: autodiff.dot(v[:n], v[n:], 1.0), *xs)
+    assert program(*xs) == graph[0] and program.value_and_grad(*xs) == graph
+    columns = [np.array([x, 2.0 * x]) for x in xs]  # weights vary too: the row itself, by name
+    values, grads = program.value_and_grad(*columns, reduce="none")
+    assert values[0] == graph[0] and [g[0] for g in grads] == list(graph[1])
+    namespace = {}
+    exec(program.source(tangent=True), namespace)
+    _, tangent, _ = namespace["f_jvp_value_and_grad"](*xs, *([1.0] + [0.0] * (2 * n - 1)))
+    assert tangent == graph[1][0]
+
+
+def test_a_label_of_any_text_stays_in_its_comment():
+    program = record(lambda x: x * 2.0, Value(1.0, "a\nb = 1/0 '\"\\\r\x00\u2028"))
+    assert program.value_and_grad(3.0) == (6.0, (2.0,))
+    assert "a\\nb = 1/0" in program.source()
+
+
+def test_record_records_inside_no_grad():
+    # Under no_grad() f's operations would be constants: the program would ignore its input.
+    with autodiff.no_grad():
+        program = record(lambda x: x * x, 2.0)
+        assert program.value_and_grad(3.0) == (9.0, (6.0,))
+        assert (Value(2.0) * 2.0).op == ""  # no_grad itself still holds around record
+
+
+def test_batch_pow_at_exponent_zero_has_the_graphs_slope():
+    # a ** 0 = 1 has slope 0 in a, also where b · a^(b-1) is 0 · inf (a tiny) or 0 · nan.
+    program = record(lambda a, b: a**b, 1.0, 0.0)
+    bases = np.array([5e-324, math.nan, 2.0])
+    _, (d_base, _) = program.value_and_grad(bases, np.zeros(3), reduce="none")
+    assert list(d_base) == [0.0, 0.0, 0.0]
+    assert [program.value_and_grad(a, 0.0)[1][0] for a in bases] == [0.0, 0.0, 0.0]
+
+
+def test_an_array_inputs_gradient_is_per_example_even_when_unused():
+    program = record(lambda w, x: w * 2.0, 1.0, 1.0)
+    _, (dw, dx) = program.value_and_grad(3.0, np.array([1.0, 2.0]))
+    assert dw == 4.0 and dx.shape == (2,) and list(dx) == [0.0, 0.0]  # dw: 2.0 per example

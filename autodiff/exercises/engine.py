@@ -482,8 +482,10 @@ def _grade_doubling(cls: type, time_limit: float) -> CaseResult:
     if len(times) == DOUBLINGS:
         return CaseResult(DOUBLING, "ok")
     depth = len(times)
-    if depth > 4 and times[-1] > 4 * times[-5]:
-        factor = (times[-1] / times[-5]) ** 0.25
+    # The median of the last five level-to-level ratios: one pause of a busy machine hardly moves it
+    ratios = sorted(later / earlier for earlier, later in zip(times[-6:-1], times[-5:]) if earlier)
+    factor = ratios[len(ratios) // 2] if ratios else 0.0
+    if depth > 5 and factor > 1.5:
         growth = f"exponential: backward() takes ×{factor:.1f} longer per level"
     else:
         growth = "too slow"
