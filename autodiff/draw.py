@@ -168,6 +168,11 @@ def draw_trace(
             dot.edge(f"{row.name}_in", row.name)
         for parent in dict.fromkeys(row.node.parents):  # one arrow per parent, as Bishop draws
             dot.edge(names[parent], row.name)
+    # The inputs in one column in their order, x1 above x2 as Bishop draws them (by invisible
+    # edges within the rank; without them Graphviz may mirror the picture).
+    inputs = [f"{row.name}_in" for row in table.rows if not row.node.parents]
+    if len(inputs) > 1:
+        dot.body.append("\t{rank=same; " + " -> ".join(inputs) + " [style=invis]}\n")
     last = table.rows[-1]
     dot.node("output", label=f"<{escape_label(output.label or 'f')}>", shape="plaintext")
     dot.edge(last.name, "output")

@@ -511,3 +511,17 @@ def test_a_backward_step_picture_has_a_key_to_its_colours():
     root = ET.fromstring(steps[-1].graph().pipe(format="svg"))
     graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
     assert "v1 an input" in " ".join(t.text for t in graph.findall(f"{SVG}text"))
+
+
+def test_trace_figure_puts_the_inputs_in_their_order_x1_above_x2():
+    # Bishop's Figure 8.4 has v1 above v2; Graphviz drew the mirror image, x2 on top.
+    x1, *_, f = bishop()
+    root = ET.fromstring(draw_trace(f, wrt=x1).pipe(format="svg"))
+    centre = {}
+    for group in root.iter(f"{SVG}g"):
+        title = group.find(f"{SVG}title")
+        ellipse = group.find(f"{SVG}ellipse")
+        if title is not None and ellipse is not None:
+            centre[title.text] = float(ellipse.get("cy"))
+    assert centre["v1"] < centre["v2"]  # SVG's y grows downwards
+    assert centre["v5"] < centre["v4"]  # and so the rest is Bishop's picture, not its mirror
