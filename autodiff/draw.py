@@ -530,8 +530,11 @@ def fit_to_slide(dot: graphviz.Digraph) -> None:
     if width / height > WIDEST:
         # Rows of width W / r stacked r deep at a pitch of about height + ranksep: about 3:2.
         wrapped = dot.copy()
-        _wrap_into_rows(wrapped, max(2, round(math.sqrt(width / (1.5 * (height + 29))))))
-        candidates.append((wrapped, layout_size(wrapped)))
+        rows = max(2, round(math.sqrt(width / (1.5 * (height + 29)))))
+        # Only a chain reads well wrapped, each row joined to the next by one edge: a value
+        # used rows later (Newton's a in every step) draws long edges across the rows between.
+        if _wrap_into_rows(wrapped, rows) <= rows - 1:
+            candidates.append((wrapped, layout_size(wrapped)))
     fitting = [(graph, _legibility(*size)) for graph, size in candidates if _fits(*size)]
     if not fitting:  # nothing fits (a very wide sum, say): the most legible of them all
         fitting = [(graph, _legibility(*size)) for graph, size in candidates]
@@ -566,8 +569,11 @@ _EDGE = re.compile(r"\t(\w+) -> (\w+)(?: \[|$)")
 _NODE = re.compile(r"\t(\w+) \[")
 
 
-def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> None:
-    """Put the graph's ranks (longest path from an input) into `rows` rows, top to bottom."""
+def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> int:
+    """Put the graph's ranks (longest path from an input) into `rows` rows, top to bottom.
+
+    Returns how many pairs of nodes are joined by edges from one row to another.
+    """
     # The statements as the graphviz package writes them: "\tv1 -> v3_op [...]", "\tv3 [...]"
     # (ids are plain words, so they are never quoted); labels may hold "->", so match the start.
     edges = [match.groups() for line in dot.body if (match := _EDGE.match(line))]
@@ -591,9 +597,11 @@ def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> None:
     per_row = math.ceil(ranks / rows)
     row_of = {node: depth[node] // per_row for node in nodes}
     # 1. An edge from one row to the next must not pull the rows into a staircase: weight 0.
+    between_rows = set()
     for k, line in enumerate(dot.body):
         match = _EDGE.match(line)
         if match and row_of[match[1]] != row_of[match[2]]:
+            between_rows.add(match.groups())
             stripped = line.rstrip()
             dot.body[k] = (
                 stripped[:-1] + " weight=0]\n"
@@ -609,6 +617,7 @@ def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> None:
         firsts.append(members[0])
     for upper, lower in itertools.pairwise(firsts):
         dot.edge(upper, lower, style="invis", weight="100")
+    return len(between_rows)
 
 
 def _message_text(names: Mapping[Value, str], child: Value, k: int, message: float) -> str:

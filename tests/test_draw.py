@@ -525,3 +525,20 @@ def test_trace_figure_puts_the_inputs_in_their_order_x1_above_x2():
             centre[title.text] = float(ellipse.get("cy"))
     assert centre["v1"] < centre["v2"]  # SVG's y grows downwards
     assert centre["v5"] < centre["v4"]  # and so the rest is Bishop's picture, not its mirror
+
+
+def test_a_graph_with_a_value_used_rows_later_is_not_wrapped():
+    # Newton's a feeds every step: wrapped into rows, its edges ran across the rows between,
+    # through their labels. A chain still wraps (one edge from each row to the next).
+    a = Value(2.0, label="a")
+    r = a
+    for _ in range(2):
+        r = 0.5 * (r + a / r)
+    graph = draw_dot(r, show_local_grads=True)
+    assert "rank=same" not in graph.source
+    assert 0.5 <= aspect(graph) <= 3.0
+    y = Value(0.5, label="y")
+    x = y
+    for _ in range(12):
+        x = (x * x).tanh()  # two edges from x to its op: still one pair of nodes
+    assert "rank=same" in draw_dot(x).source
