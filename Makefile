@@ -60,11 +60,12 @@ demo: $(VENV)/.installed-demo graphviz
 test: $(VENV)/.installed-test graphviz
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests $(if $(NOTEBOOKS),$(NBMAKE) $(NOTEBOOKS))
 
-# The server runs until you stop it (Ctrl-C); notebook 0 opens first. Jupyter refuses to run as
-# root unless told to, which a container's only user often is.
+# The server runs until you stop it (Ctrl-C); it shows the whole repository (notebooks/ and, after
+# make student, out/student/) and opens notebook 0. Jupyter refuses to run as root unless told to,
+# and a container's only user often is root.
 lab: $(VENV)/.installed-lab graphviz
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) \
-	  notebooks/00_build_your_own.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root) \
+	  $(LAB_ARGS) notebooks/00_build_your_own.ipynb
 
 student: $(VENV)/.installed-notebooks
 	$(BIN)/python notebooks/release.py --out out/student

@@ -5,8 +5,9 @@ mode. The functions below work on Values, Duals and plain numbers alike.
 """
 
 from .check import fd_error_curve, gradcheck, numerical_grad, plot_fd_error_curve
-from .draw import backward_steps, draw_dot, show_backward
+from .draw import backward_steps, draw_dot, draw_trace, show_backward
 from .dual import Dual
+from .explain import explain
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .ops import (
     acos,
@@ -36,11 +37,13 @@ from .ops import (
     tan,
     tanh,
 )
+from .program import Program, record
 from .trace import trace
 from .value import Value, detect_anomaly, dot, no_grad, sum  # noqa: A004 - autodiff.sum is API
 
 __all__ = [
     "Dual",
+    "Program",
     "Value",
     "acos",
     "acosh",
@@ -54,8 +57,10 @@ __all__ = [
     "detect_anomaly",
     "dot",
     "draw_dot",
+    "draw_trace",
     "erf",
     "exp",
+    "explain",
     "expm1",
     "fd_error_curve",
     "grad",
@@ -74,6 +79,7 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "plot_fd_error_curve",
+    "record",
     "relu",
     "show_backward",
     "sigmoid",

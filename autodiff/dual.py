@@ -165,6 +165,14 @@ class Dual(ComparesPrimal):
     def primal_value(self) -> float:
         return self.primal
 
+    def detach(self) -> Dual:
+        """The primal as a constant: tangent 0 here, and cut off from every enclosing pass."""
+        check_running(self, "detach")
+        primal = self.primal
+        while isinstance(primal, Dual):  # an outer pass's Dual: its tangent is dropped too
+            primal = primal.primal
+        return Dual(primal.detach() if _is_node(primal) else primal, 0.0, self.tag)
+
 
 def _check_finite(prim: Primitive, inputs: tuple, primal: Any, tangent: Any) -> None:
     """detect_anomaly in forward mode: numbers here (Value parts check themselves as nodes)."""

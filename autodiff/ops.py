@@ -512,9 +512,13 @@ def is_real(x: Any) -> bool:
 def to_float(x: Any, name: str) -> float:
     """A real number as a float; one beyond the largest float (10**400, say) is a ValueError."""
     try:
-        return float(x)
+        number = float(x)
     except OverflowError:  # Python's message names neither the argument nor the number
-        raise ValueError(f"{name} does not fit in a float (its size is beyond 1.8e308)") from None
+        number = None
+    # NOTE: numpy's long double 1e4000 converts to inf silently, where 10**400 raises.
+    if number is None or (number - number != 0.0 and x == x and x != number):
+        raise ValueError(f"{name} does not fit in a float (its size is beyond 1.8e308)")
+    return number
 
 
 def as_int(x: Any) -> int | None:
@@ -574,13 +578,25 @@ class ComparesPrimal:
     __hash__ = object.__hash__
 
 
+#: While `autodiff.record` runs f, called as observer(relation, this, other, outcome) after each
+#: comparison, which the program keeps as a guard; None otherwise.
+comparison_observer: contextvars.ContextVar[Callable[..., None] | None] = contextvars.ContextVar(
+    "comparison_observer", default=None
+)
+
+
 def _compare(relation: Callable[[Any, Any], bool], this: ComparesPrimal, other: Any) -> Any:
     # bool(): a numpy scalar on either side would otherwise make the answer a numpy bool.
     if isinstance(other, ComparesPrimal):
-        return bool(relation(_number(this), _number(other)))
-    if is_real(other):
-        return bool(relation(_number(this), other))
-    return NotImplemented
+        outcome = bool(relation(_number(this), _number(other)))
+    elif is_real(other):
+        outcome = bool(relation(_number(this), other))
+    else:
+        return NotImplemented
+    observer = comparison_observer.get()
+    if observer is not None:
+        observer(relation, this, other, outcome)
+    return outcome
 
 
 def _function(prim: Primitive) -> Callable[[Any], Any]:

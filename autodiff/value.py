@@ -9,6 +9,7 @@ before it, and accumulates v̄_i = Σ_j v̄_j ∂v_j/∂v_i. There is no recursi
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import math
 from collections.abc import Iterable
@@ -21,6 +22,10 @@ from .dual import Dual
 from .ops import DEFAULT_MODE, ComparesPrimal, Mode, Primitive, current_mode, is_real, to_float
 
 _serials = itertools.count(1)
+# The node whose backward() ran last in this thread or task: `explain(node)` reads its adjoints.
+_last_backward: contextvars.ContextVar[Value | None] = contextvars.ContextVar(
+    "last_backward", default=None
+)
 
 
 class CustomOp:
@@ -221,6 +226,7 @@ class Value(ComparesPrimal):
         if not is_real(grad):
             raise TypeError(f"backward grad must be a real number, not {type(grad).__name__}")
         adjoints(self, to_float(grad, "backward grad"), add_to_grad=True)
+        _last_backward.set(self)
 
     def zero_grad(self) -> None:
         """Set `grad` to 0.0 on this node and every ancestor."""
@@ -456,6 +462,11 @@ def ancestors(*outputs: Value) -> list[Value]:
 
 
 _creation_number = attrgetter("serial")
+
+
+def last_backward_output() -> Value | None:
+    """The node `backward()` was last called on in this thread or task (None before any)."""
+    return _last_backward.get()
 
 
 def adjoints(

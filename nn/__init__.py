@@ -3,6 +3,7 @@
 from . import datasets, losses, textbook
 from .curvature import exact_hessian, outer_product_hessian
 from .draw import draw_network
+from .live import LiveView
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -21,6 +22,7 @@ __all__ = [
     "Adam",
     "History",
     "Layer",
+    "LiveView",
     "Module",
     "Neuron",
     "binary_cross_entropy",

@@ -24,6 +24,7 @@ def exact_hessian(
     model: Any, inputs: Sequence[Any], targets: Sequence[Any], loss: Loss = sse
 ) -> list[list[float]]:
     """H_ij = ∂²E/∂w_i∂w_j for E = Σ_n loss(y_n, t_n), w = model.parameters() (8.37)."""
+    _check_loss(loss)
     parameters = _parameters(model)
     inputs = _inputs(inputs)
     if not isinstance(targets, (list, tuple)):
@@ -45,7 +46,7 @@ def outer_product_hessian(model: Any, inputs: Sequence[Any], loss: Loss = sse) -
     it drops the term Σ (y - t) ∇∇a, the only place the targets enter, so it takes no targets
     and needs one reverse pass per output and data point.
     """
-    weight = _CURVATURE_OF_LOSS.get(loss)
+    weight = _CURVATURE_OF_LOSS.get(_check_loss(loss))
     if weight is None:
         raise ValueError(
             "outer_product_hessian: loss must be nn.sse (8.40) or "
@@ -57,8 +58,8 @@ def outer_product_hessian(model: Any, inputs: Sequence[Any], loss: Loss = sse) -
     for x in _inputs(inputs):
         out = model(x)
         for y in out if isinstance(out, (list, tuple)) else [out]:
-            g = gradients(y, parameters)
-            c = weight(y.data)
+            g = gradients(y, parameters)  # all 0 for a number: it depends on no parameter
+            c = weight(y.data if isinstance(y, Value) else y)
             for i in range(size):
                 row, scaled = result[i], c * g[i]
                 for j in range(size):
@@ -72,6 +73,12 @@ _CURVATURE_OF_LOSS: dict[Loss, Callable[[float], float]] = {
     # σ(a)(1 - σ(a)) written as σ(a)σ(-a), which does not round to 0 for a large logit a
     binary_cross_entropy_with_logits: lambda a: autodiff.sigmoid(a) * autodiff.sigmoid(-a),
 }
+
+
+def _check_loss(loss: Any) -> Loss:
+    if not callable(loss):
+        raise TypeError(f"loss must be a function such as nn.sse, not {type(loss).__name__}")
+    return loss
 
 
 def _parameters(model: Any) -> list[Value]:

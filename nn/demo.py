@@ -1,9 +1,10 @@
 """The main job (`make demo`, `python -m nn.demo`): train the textbook network and draw what it did.
 
 A tanh network MLP(2, [16, 16, 1]) learns the two moons (100 points) with the hinge loss and Adam,
-then the run writes under `out/`: the decision boundary and loss curve (PNG), one neuron's loss as
-a computation graph (SVG), the network with its δ's for one point's sum-of-squares error (SVG) and
-Bishop's example trace (text).
+then the run writes under `out/`, each picture sized for a slide: the decision boundary and loss
+curve (PNG), the training as an animated GIF, one neuron's loss as a computation graph (SVG), the
+network with its δ's for one point's sum-of-squares error and a small network for slides (SVG),
+and Bishop's example (8.49) as a trace figure (SVG) and a trace table with its chain rules (text).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from autodiff import Value
 
 from . import datasets, losses
 from .draw import draw_network
+from .live import LiveView
 from .module import MLP, Neuron
 from .optim import Adam
 from .training import History, evaluate, train
@@ -27,6 +29,7 @@ HIDDEN = [16, 16]
 LEARNING_RATE = 0.05
 L2 = 1e-4
 GRID = 60  # the decision boundary is evaluated on a GRID x GRID mesh
+GIF_FRAMES = 12  # each frame costs about as much as a few epochs
 
 
 @dataclass
@@ -41,7 +44,7 @@ class DemoResult:
 def run(
     epochs: int = 100, seed: int = 0, out_dir: Path | str = "out", progress: bool = True
 ) -> DemoResult:
-    """Train on two moons, print progress and accuracy, and write the five pictures and texts."""
+    """Train on two moons, print progress and accuracy, and write the pictures and the trace."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     points, classes = datasets.make_moons(100, noise=0.1, seed=seed)
@@ -49,6 +52,11 @@ def run(
     model = MLP(2, [*HIDDEN, 1], activation="tanh", seed=seed)
     optimizer = Adam(model.parameters(), lr=LEARNING_RATE)
     print(f"training {model} on two moons ({len(points)} points), hinge loss + {L2} Σw², Adam")
+    # The GIF's frames are drawn between epochs; `seconds` below includes them. Its network shows
+    # the δ's of the point's sum-of-squares error: the hinge loss beyond the margin makes them 0.
+    view = LiveView(
+        point=0, show=False, gif=out / "training.gif", gif_frames=GIF_FRAMES, loss=losses.sse
+    )
     start = time.perf_counter()
     history = train(
         model,
@@ -59,6 +67,7 @@ def run(
         epochs=epochs,
         l2=L2,
         progress=progress,
+        live=view,
     )
     seconds = time.perf_counter() - start
     loss, accuracy = evaluate(model, points, labels, loss=losses.hinge)
@@ -70,9 +79,16 @@ def run(
     files = [
         _plot_decision_boundary(model, points, classes, out / "decision_boundary.png"),
         _plot_history(history, out / "loss.png"),
+        out / "training.gif",
         _write_neuron_graph(points[0], labels[0], seed, out / "graph.svg"),
         _write_network(model, points[0], labels[0], out / "network.svg"),
-        _write_trace(out / "trace.txt"),
+        _write_network(
+            MLP(2, [3, 1], activation="tanh", seed=seed),
+            points[0],
+            labels[0],
+            out / "network_small.svg",
+        ),
+        *_write_trace(out / "trace.txt", out / "trace.svg"),
     ]
     for path in files:
         print(f"wrote {path}")
@@ -137,7 +153,8 @@ def _write_neuron_graph(x: list[float], target: int, seed: int, path: Path) -> P
     error = losses.sse(neuron(inputs), target)
     error.label = "E"
     error.backward()
-    path.write_bytes(autodiff.draw_dot(error, rankdir="LR").pipe(format="svg"))
+    # Compact boxes: the five inputs side by side still fit a slide.
+    path.write_bytes(autodiff.draw_dot(error, style="compact").pipe(format="svg"))
     return path
 
 
@@ -146,13 +163,16 @@ def _write_network(model: MLP, x: list[float], target: int, path: Path) -> Path:
     # NOTE: not the hinge loss the network was trained on: once a point is classified with a
     # margin it is 0 there, and so would be every δ in the picture. The sum-of-squares error
     # (8.17) is the chapter's own example, with δ = y - t at the linear output (8.11).
-    losses.sse(model(x), target).backward()
-    path.write_bytes(draw_network(model).pipe(format="svg"))
+    error = losses.sse(model(x), target)
+    error.label = "E_n = ½(y - t)²"  # the caption names the error it shows
+    error.backward()
+    picture = draw_network(model, target=target, error=error)
+    path.write_bytes(picture.pipe(format="svg"))
     return path
 
 
-def _write_trace(path: Path) -> Path:
-    """Bishop's example f = x1 x2 + exp(x1 x2) - sin x2 (8.49) as its evaluation trace."""
+def _write_trace(path: Path, figure_path: Path) -> tuple[Path, Path]:
+    """Bishop's example f = x1 x2 + exp(x1 x2) - sin x2 (8.49): its trace, chain rules, figure."""
     x1, x2 = Value(1.5, "x1"), Value(0.5, "x2")
     v3 = x1 * x2
     v4 = x2.sin()
@@ -161,8 +181,12 @@ def _write_trace(path: Path) -> Path:
     v7 = v5 + v6
     v7.backward()
     header = "Bishop (8.49): f(x1, x2) = x1 x2 + exp(x1 x2) - sin(x2) at x1 = 1.5, x2 = 0.5\n\n"
-    path.write_text(header + str(autodiff.trace(v7, wrt=x1)) + "\n", encoding="utf-8")
-    return path
+    rules = "\n".join(str(autodiff.explain(node)) for node in (x2, v3))
+    text = f"{header}{autodiff.trace(v7, wrt=x1)}\n\nTwo adjoints, term by term:\n{rules}\n"
+    path.write_text(text, encoding="utf-8")
+    figure = autodiff.draw_trace(v7, wrt=x1, adjoints=True)
+    figure_path.write_bytes(figure.pipe(format="svg"))
+    return path, figure_path
 
 
 def main(argv: Sequence[str] | None = None) -> DemoResult:

@@ -78,7 +78,9 @@ def binary_cross_entropy(probability: Any, target: Any) -> Value:
     """E_n = -[t ln p + (1 - t) ln(1 - p)] for a probability p in [0, 1] and t in {0, 1}."""
     p = _single(probability, "binary_cross_entropy")
     t = _binary_target(target, (0, 1), "binary_cross_entropy")
-    if not 0.0 <= _data(p) <= 1.0:
+    # NOTE: p itself is compared, not its number, so that a recorded program keeps the check
+    # as a guard (autodiff.record): replayed at another point, p outside [0, 1] still raises.
+    if not 0.0 <= p <= 1.0:
         raise ValueError(f"binary_cross_entropy: probability must be in [0, 1], got {_data(p)!r}")
     # Only one term survives for t in {0, 1}, which also avoids 0 · ln 0.
     q = p if t == 1 else 1 - p  # the probability given to the true class

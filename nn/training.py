@@ -16,6 +16,8 @@ from autodiff.ops import to_float
 
 from . import losses
 from ._args import count, random_stream, rate
+from .compiled import CompiledError, mean
+from .live import LiveView, start_view
 from .module import Module
 from .optim import Optimizer
 
@@ -91,13 +93,20 @@ def train(
     correct: Correct | None = None,
     seed: int | None = 0,
     progress: bool = True,
+    compiled: bool = False,
+    live: bool | LiveView = False,
 ) -> History:
     """Minimise (1/B) Σ_{n in batch} loss(model(x_n), t_n) + l2 Σ w² with `optimizer`, per epoch.
 
     `batch_size=None` uses the whole data set per step (batch gradient descent, Bishop (8.14));
     otherwise each epoch visits the points in an order shuffled by `seed`. The accuracy of an epoch
     is counted on the forward passes it made, before each update, using `correct(output, target)`
-    (by default the rule for `loss` in `CORRECT`).
+    (by default the rule for `loss` in `CORRECT`). `compiled=True` records one data point's error
+    E_n as a program (autodiff.record) and replays it over each batch on numpy arrays: the same
+    losses and weights, faster. Every point must run the same operations: a comparison of
+    Values in the model is a guard, and a point that takes another branch raises GuardError.
+    `live=True` (or an `nn.LiveView`) redraws the curves, the decision boundary and one point's
+    network in place in Jupyter (nn/live.py).
     """
     _check_data(inputs, targets)
     epochs = count("epochs", epochs, 0)
@@ -107,7 +116,10 @@ def train(
     rng = random_stream(seed)
     order = list(range(len(inputs)))
     history = History()
-    bar = _progress_bar(epochs) if progress else None
+    replay = CompiledError(model, inputs, targets, loss) if compiled else None
+    view = start_view(live, model, inputs, targets, loss, epochs)
+    showing = view is not None and view.shows_itself  # the live figure replaces the bar
+    bar = _progress_bar(epochs) if progress and not showing else None
     try:
         for _ in range(epochs):
             if batch_size is not None:
@@ -116,6 +128,20 @@ def train(
             right = 0
             for start in range(0, len(order), size):
                 batch = order[start : start + size]
+                if replay is not None:
+                    # The same step by replaying E_n over the batch, its gradient scaled by 1/B.
+                    optimizer.zero_grad()
+                    point_losses, outputs = replay.backward(batch, 1.0 / len(batch))
+                    error_value = mean(point_losses)
+                    if l2:
+                        penalty = _penalty(model, l2)
+                        penalty.backward()
+                        error_value += penalty.data
+                    optimizer.step()
+                    total_loss += error_value * len(batch)
+                    if correct is not None:
+                        right += sum(correct(out, targets[n]) for out, n in zip(outputs, batch))
+                    continue
                 outputs = [model(inputs[n]) for n in batch]
                 # 1. The batch's error: the mean of the per-point errors E_n, plus the penalty.
                 point_losses = [loss(out, targets[n]) for out, n in zip(outputs, batch)]
@@ -135,9 +161,13 @@ def train(
             if bar is not None:
                 bar.set_postfix(_summary(history), refresh=False)
                 bar.update()
+            if view is not None:
+                view.update(history)
     finally:
         if bar is not None:
             bar.close()
+        if view is not None:
+            view.close(history)
     return history
 
 

@@ -247,6 +247,66 @@ def test_a_number_beyond_a_float_is_a_value_error_naming_it_in_nn(huge):
         model.load_state_dict({**model.state_dict(), "parameters": [0.0, 0.0, huge]})
 
 
+@pytest.mark.parametrize("huge", HUGE_NUMBERS, ids=HUGE_NAMES)
+def test_a_number_beyond_a_float_is_a_value_error_naming_it_in_a_program(huge):
+    program = autodiff.record(lambda v: v * v, 1.0)
+    with too_large("input 1"):
+        program(huge)
+    with too_large("record: the output of f"):
+        autodiff.record(lambda v: [v, huge], 1.0)
+    with too_large("record: a number compared with"):
+        autodiff.record(lambda v: v if v < huge else -v, 1.0)
+    points, classes = [[0.0, 1.0], [1.0, 0.0]], [0.0, 1.0]
+    for inputs, targets, name in (
+        ([[0.0, huge], [1.0, 0.0]], classes, "input 0[1]"),
+        (points, [0.0, huge], "target 1"),
+    ):
+        model = nn.MLP(2, [1], seed=0)
+        with too_large(name):
+            nn.train(
+                model, inputs, targets, loss=nn.sse, optimizer=nn.SGD(model.parameters(), lr=0.1),
+                epochs=1, progress=False, compiled=True,
+            )  # fmt: skip
+
+
+WIDE = np.longdouble("1e4000") if np.finfo(np.longdouble).max > 1e308 else None
+
+
+@pytest.mark.skipif(WIDE is None, reason="numpy's longdouble is a double on this platform")
+def test_a_finite_long_double_beyond_a_float_is_not_made_infinite():
+    # float() of a numpy long double gives inf silently, where an int or Fraction raises.
+    with too_large("Value data"):
+        Value(WIDE)
+    with too_large("exp() argument"):
+        autodiff.exp(-WIDE)
+    assert Value(np.longdouble("inf")).data == math.inf  # an infinity stays one
+    assert math.isnan(Value(np.longdouble("nan")).data)
+    program = autodiff.record(lambda v: v * v, 1.0)
+    with too_large("input 1"):
+        program(np.array([1.0, WIDE], dtype=np.longdouble))  # over a batch too
+    assert program(np.array([2.0, "inf"], dtype=np.longdouble))[1] == math.inf
+
+
+@pytest.mark.parametrize(
+    ("inputs", "targets", "error", "message"),
+    [
+        ([[0.0, None], [1.0, 0.0]], [0.0, 1.0], TypeError, r"input 0\[1\] must be a number"),
+        ([[0.0, 1.0], [1.0, 0.0]], [None, 1.0], TypeError, "target 0 must be a number"),
+        ([[0.0, "1"], [1.0, 0.0]], [0.0, 1.0], TypeError, "not str"),
+        ([[0.0, 1.0], [1.0]], [0.0, 1.0], ValueError, "input 1 has 1 numbers, input 0 has 2"),
+        ([[0.0, Value(1.0)], [1.0, 0.0]], [0.0, 1.0], TypeError, "not Value"),
+    ],
+)
+def test_compiled_training_checks_every_input_and_target(inputs, targets, error, message):
+    # np.array(..., dtype=float) would make None a silent nan and name no data point.
+    model = nn.MLP(2, [1], seed=0)
+    with pytest.raises(error, match=message):
+        nn.train(
+            model, inputs, targets, loss=nn.sse, optimizer=nn.SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False, compiled=True,
+        )  # fmt: skip
+
+
 # --- counts are checked before anything is allocated -----------------------------------------
 
 

@@ -248,6 +248,35 @@ def test_outer_product_names_the_losses_it_knows():
         outer_product_hessian(MLP(2, [1], seed=0), X, loss=hinge)
 
 
+class ConstantOutput:
+    """A model whose second output is a number: it depends on no parameter."""
+
+    def __init__(self):
+        self.w = Value(0.5)
+
+    def parameters(self):
+        return [self.w]
+
+    def __call__(self, x):
+        return [self.w * x[0], 3.0]
+
+
+def test_a_number_among_the_outputs_adds_no_curvature():
+    model = ConstantOutput()
+    expected = pytest.approx(sum(x[0] ** 2 for x in X), rel=1e-15)  # Σ ∇y ∇yᵀ of y = w x1
+    assert outer_product_hessian(model, X) == [[expected]]
+    assert exact_hessian(model, X, [[0.0, 3.0]] * 4) == [[expected]]
+
+
+@pytest.mark.parametrize("loss", [[sse], "sse", None])
+def test_a_loss_that_is_not_a_function_is_a_type_error(loss):
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(TypeError, match="loss must be a function"):
+        outer_product_hessian(model, X, loss=loss)
+    with pytest.raises(TypeError, match="loss must be a function"):
+        exact_hessian(model, X, T, loss=loss)
+
+
 # --- the diagonal approximation ----------------------------------------------------------------
 
 

@@ -22,10 +22,19 @@ def result(tmp_path_factory):
     return demo.main(["--epochs", "3", "--seed", "1", "--out", str(out), "--quiet"]), out
 
 
-def test_demo_writes_the_five_files(result):
+def test_demo_writes_its_pictures_and_the_trace(result):
     run, out = result
     names = sorted(path.name for path in out.iterdir())
-    assert names == ["decision_boundary.png", "graph.svg", "loss.png", "network.svg", "trace.txt"]
+    assert names == [
+        "decision_boundary.png",
+        "graph.svg",
+        "loss.png",
+        "network.svg",
+        "network_small.svg",
+        "trace.svg",
+        "trace.txt",
+        "training.gif",
+    ]
     assert sorted(path.name for path in run.files) == names
 
 
@@ -36,7 +45,7 @@ def test_plots_are_png_images(result, name):
     assert len(data) > 5000  # a real picture, not an empty canvas
 
 
-@pytest.mark.parametrize("name", ["graph.svg", "network.svg"])
+@pytest.mark.parametrize("name", ["graph.svg", "network.svg", "network_small.svg", "trace.svg"])
 def test_graphs_are_svg_that_parses_as_xml(result, name):
     root = ET.parse(result[1] / name).getroot()
     assert root.tag == SVG
@@ -64,11 +73,23 @@ def test_network_picture_shows_nonzero_deltas_where_the_hinge_loss_is_zero(tmp_p
     assert all(delta != 0.0 for delta in deltas)
 
 
-def test_trace_is_bishops_seven_rows(result):
+def test_trace_is_bishops_seven_rows_and_two_chain_rules(result):
     text = (result[1] / "trace.txt").read_text(encoding="utf-8")
-    rows = [line for line in text.splitlines() if line.startswith("v")]
+    rows = [line for line in text.splitlines() if line.startswith("v") and "(8." not in line]
     assert [row.split()[0] for row in rows] == [f"v{i}" for i in range(1, 8)]
     assert "v5 = exp(v3)" in text
+    assert "v̄3 = v̄5 ∂v5/∂v3 + v̄6 ∂v6/∂v3 = 1 × 2.117 + 1 × 1 = 3.117   (8.69)" in text
+
+
+def test_trace_figure_and_networks_carry_their_captions(result):
+    out = result[1]
+    figure = (out / "trace.svg").read_text(encoding="utf-8")
+    assert "tangent, forward mode (8.57)" in figure and "adjoint, reverse mode (8.69)" in figure
+    for name in ("network.svg", "network_small.svg"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "x = (" in text and "t = " in text and "line width ∝ |w|" in text
+    assert "of 304 weights" in (out / "network.svg").read_text(encoding="utf-8")
+    assert "W(1)" in (out / "network_small.svg").read_text(encoding="utf-8")
 
 
 def test_demo_reports_accuracy_and_time(result):

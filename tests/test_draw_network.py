@@ -113,7 +113,7 @@ def test_a_forward_mode_pass_leaves_the_drawing_of_the_last_reverse_mode_call():
 def test_weight_edges_are_coloured_by_sign_and_sized_by_magnitude():
     model = MLP(2, [4, 1], seed=2)
     trained_step(model, [1.0, 2.0], 0.0)
-    graph = nn.draw_network(model)
+    graph = nn.draw_network(model, weights="edges")
     groups = rendered(graph)
     widths = {}
     for number, layer in enumerate(model.layers, start=1):
@@ -122,9 +122,7 @@ def test_weight_edges_are_coloured_by_sign_and_sized_by_magnitude():
             for source, weight in zip(sources, neuron.weights, strict=True):
                 texts, _, stroke = groups[f"{source}->L{number}_{j}"]
                 assert stroke == ("#1f77b4" if weight.data >= 0 else "#ff7f0e")
-                assert float(texts[0]) == pytest.approx(
-                    weight.data, rel=1e-2
-                )  # ≤ 40 edges: labelled
+                assert float(texts[0]) == pytest.approx(weight.data, rel=1e-2)  # on the edge
                 line = re.search(
                     rf"\b{source} -> L{number}_{j} \[.*penwidth=([\d.]+)", graph.source
                 )
@@ -152,12 +150,76 @@ def test_pen_width_is_proportional_to_the_weight_size_with_a_visible_minimum():
         assert float(line[1]) == pytest.approx(width, abs=0.006), (source_id, target)
 
 
-def test_weights_are_labelled_up_to_40_edges():
-    def labelled(model):
-        return ["label=" in line for line in nn.draw_network(model).body if "->" in line]
+def caption_texts(digraph):
+    """The texts of the picture's caption (the graph's own label), in order."""
+    root = ET.fromstring(digraph.pipe(format="svg"))
+    graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
+    return [t.text for t in graph.findall(f"{SVG}text")]
 
-    assert labelled(MLP(40, [1], seed=0)) == [True] * 40
-    assert labelled(MLP(41, [1], seed=0)) == [False] * 41
+
+def test_weights_are_in_a_table_up_to_40_weights():
+    def has_table(model):
+        return "W(1)" in caption_texts(nn.draw_network(model))
+
+    assert has_table(MLP(40, [1], seed=0)) and not has_table(MLP(41, [1], seed=0))
+    model = MLP(2, [2, 1], seed=0)
+    parameters = [-2.0, 0.0, 0.1, 1.0, 0.5, 0.2, -0.5, 1.5, 0.3]
+    model.load_state_dict({"nin": 2, "nouts": [2, 1], "parameters": parameters})
+    texts = caption_texts(nn.draw_network(model))
+    start = texts.index("W(1)")
+    # W(1): header x[0] x[1] b, then a row per unit: z1[j], w_j0, w_j1, b_j
+    assert texts[start : start + 12] == [
+        "W(1)", "x[0]", "x[1]", "b", "z1[0]", "-2", "0", "0.1", "z1[1]", "1", "0.5", "0.2",
+    ]  # fmt: skip
+    assert texts[start + 12 : start + 20] == [
+        "W(2)",
+        "z1[0]",
+        "z1[1]",
+        "b",
+        "z2[0]",
+        "-0.5",
+        "1.5",
+        "0.3",
+    ]
+    source = nn.draw_network(model).source
+    assert '<FONT COLOR="#ff7f0e">-2</FONT>' in source  # coloured as its edge
+    assert '<FONT COLOR="#1f77b4">1</FONT>' in source
+
+
+def test_caption_gives_the_point_target_and_error_and_a_legend():
+    model = MLP(2, [3, 1], seed=0)
+    y = model([0.5, -1.0])
+    error = nn.sse(y, 1.0)
+    error.backward()
+    texts = " ".join(caption_texts(nn.draw_network(model, target=1.0, error=error)))
+    assert "x = (0.5, -1)" in texts and "t = 1" in texts
+    assert f"= {error.data:.4g}" in texts and "E" in texts
+    assert "w > 0" in texts and "w < 0" in texts and "line width ∝ |w|" in texts
+    assert "δ = ∂E" in texts
+    many = " ".join(caption_texts(nn.draw_network(model, target=[1.0, 0.0])))
+    assert "t = 1, 0" in many
+
+
+def test_a_large_network_draws_each_units_strongest_inputs_and_says_how_many_are_hidden():
+    model = MLP(2, [16, 16, 1], seed=0)
+    trained_step(model, [0.5, -1.0], 1.0)
+    graph = nn.draw_network(model)  # 304 weights: "auto" keeps 3 per unit
+    visible = [line for line in graph.body if "->" in line and "invis" not in line]
+    assert len(visible) == 2 * 16 + 3 * 16 + 3
+    texts = " ".join(caption_texts(graph))
+    assert "83 of 304 weights (221 hidden" in texts
+    # the 3 drawn into z2[0] are its 3 largest |w|
+    neuron = model.layers[1].neurons[0]
+    largest = sorted(range(16), key=lambda i: -abs(neuron.weights[i].data))[:3]
+    drawn = sorted(
+        int(re.match(r"\s*L1_(\d+) -> L2_0 ", line)[1]) for line in visible if "-> L2_0 " in line
+    )
+    assert drawn == sorted(largest)
+    assert "hidden" not in " ".join(caption_texts(nn.draw_network(model, strongest=None)))
+    with pytest.raises(ValueError, match="strongest"):
+        nn.draw_network(model, strongest=0)
+    with pytest.raises(ValueError, match="weights"):
+        nn.draw_network(model, weights="all")
 
 
 def test_layers_are_boxed_with_their_names_and_activations():
@@ -176,12 +238,14 @@ def test_layers_are_boxed_with_their_names_and_activations():
     }
 
 
-def test_weight_labels_can_be_turned_off_and_are_off_for_big_networks():
+def test_weights_can_be_left_out_and_are_left_out_for_big_networks():
     model = MLP(2, [3, 1], seed=0)
-    unlabelled = rendered(nn.draw_network(model, show_weights=False))
+    unlabelled = rendered(nn.draw_network(model, weights="none"))
     assert all(texts == [] for title, (texts, _, _) in unlabelled.items() if "->" in title)
+    assert "W(1)" not in caption_texts(nn.draw_network(model, weights="none"))
     big = MLP(2, [8, 8, 1], seed=0)  # 88 weights
     assert "label=" not in "".join(line for line in nn.draw_network(big).body if "->" in line)
+    assert "W(1)" not in caption_texts(nn.draw_network(big))
 
 
 def test_units_of_each_layer_stay_in_index_order():
@@ -257,3 +321,24 @@ def test_bad_arguments():
         nn.draw_network(Value(1.0))
     with pytest.raises(ValueError, match="rankdir"):
         nn.draw_network(MLP(1, [1]), rankdir="up")
+
+
+def test_caption_lines_are_whole_texts_without_subscript_runs():
+    # No <SUB>: a browser draws its runs with gaps where Graphviz measured another font.
+    model = MLP(2, [3, 1], seed=0)
+    error = nn.sse(model([0.5, -1.0]), 1.0)
+    error.backward()
+    graph = nn.draw_network(model, target=1.0, error=error)
+    assert "baseline-shift" not in graph.pipe(format="svg").decode()
+    texts = caption_texts(graph)
+    assert f"E_n = {error.data:.4g}" in " ".join(texts)
+    assert "unit: a = Σ_i w_ji z_i + b (8.5), z = h(a), δ = ∂E_n/∂a (8.8), b bias" in texts
+
+
+def test_without_an_error_the_caption_does_not_call_delta_the_errors_derivative():
+    # Notebook 04 runs backward() from an output y_1: its δ's are ∂y_1/∂a, not ∂E_n/∂a.
+    model = MLP(2, [3, 2], seed=0)
+    model([0.5, -1.0])[1].backward()
+    texts = " ".join(caption_texts(nn.draw_network(model)))
+    assert "δ = ∂E_n/∂a" not in texts
+    assert "δ = a's adjoint from the last backward()" in texts

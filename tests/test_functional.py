@@ -650,6 +650,8 @@ def test_a_dual_that_escapes_its_pass_is_refused_when_used_again():
         jvp(lambda x: leaked[0], [1.0], [1.0])
     with pytest.raises(RuntimeError, match="has ended"):
         autodiff.exp(leaked[0])
+    with pytest.raises(RuntimeError, match="detach: a Dual of a forward pass that has ended"):
+        leaked[0].detach()
     assert (Dual(2.0, 1.0) * 3).tangent == 3.0  # a Dual made by hand belongs to no pass: usable
 
 

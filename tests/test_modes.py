@@ -49,6 +49,18 @@ def test_detach_is_a_leaf_with_same_data_and_label():
     assert x.grad == 4.0
 
 
+@pytest.mark.parametrize(
+    "mode", ["reverse-over-reverse", "forward-over-reverse", "reverse-over-forward"]
+)
+def test_detach_is_a_constant_in_forward_mode_too(mode):
+    def f(x, y):
+        return x * y * x.detach().exp()  # ∂f/∂x = y e^x0 with the detached x0 held fixed
+
+    assert autodiff.jvp(f, [0.0, 2.0], [1.0, 0.0]) == (0.0, 2.0)
+    assert autodiff.jacobian(f, mode="forward")(0.0, 2.0) == [2.0, 0.0]
+    assert autodiff.hvp(f, [0.0, 2.0], [1.0, 0.0], mode=mode) == [0.0, 1.0]
+
+
 def test_anomaly_in_forward_value_names_op_inputs_and_labels():
     x = Value(1000.0, label="big")
     with autodiff.detect_anomaly(), pytest.raises(FloatingPointError) as caught:

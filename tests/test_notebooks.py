@@ -20,6 +20,9 @@ EXPECTED = [
     "03_checking_gradients",
     "04_jacobian_hessian",
     "05_autodiff_vs_symbolic",
+    "06_exercises_trace",
+    "07_exercises_backprop",
+    "08_exercises_derivatives",
 ]
 
 

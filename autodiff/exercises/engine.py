@@ -1,6 +1,6 @@
 """Grade a student's own micrograd-style Value class against the engine: `check_engine`.
 
-Each case builds one small graph twice, with the student's class and with `autodiff.Value`, runs
+Each case builds one graph twice, with the student's class and with `autodiff.Value`, runs
 `backward()` on both and compares the adjoints of the inputs. The student's code runs in a worker
 thread with a time limit, so a stub, a RecursionError or a runaway loop is a row of the report.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import sys
 import threading
 import time
 import traceback
@@ -23,7 +24,7 @@ from ..value import Value
 ADJOINT_SUM = "v̄_i = Σ_j v̄_j ∂v_j/∂v_i (8.69)"
 DEEP = 10_000  # chain length: ten times Python's default recursion limit
 DOUBLINGS = 40  # deepest doubling graph y = y + y: 41 nodes, 2^40 paths
-THREAD_STACK = 64 * 2**20  # bytes: deep Python recursion raises RecursionError, never overflows
+THREAD_STACK = 64 * 2**20  # bytes: recursion stops at the recursion limit, not a stack overflow
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,12 @@ class Case:
     hint: str
     needs: tuple[str, ...] = ()  # optional methods the case calls, e.g. ("tanh",)
     passes: int = 1  # how many times backward() is called
+    wrong_hint: str = ""  # for wrong numbers, when `hint` is about an error instead
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One row of the report: `status` is ok, WRONG, ERROR, SLOW, not done yet or skipped."""
+    """One row of the report: ok, WRONG, ERROR, SLOW, not run, not done yet or skipped."""
 
     case: str
     status: str
@@ -77,7 +79,8 @@ class EngineReport:
         if graded and all(r.status == "not done yet" for r in graded):
             return f"check_engine({self.class_name}): not done yet: fill in the blanks{also}"
         verdict = "all pass" if self else f"{passed} of {len(graded)} pass"
-        return f"check_engine({self.class_name}): {len(graded)} cases, {verdict}{also}"
+        advice = "" if self else "; start at the first failing row"
+        return f"check_engine({self.class_name}): {len(graded)} cases, {verdict}{also}{advice}"
 
     def _cells(self, result: CaseResult) -> list[str]:
         shown = [_number(result.expected), _number(result.yours)] if result.where else ["", ""]
@@ -88,14 +91,17 @@ class EngineReport:
         rows = [self._cells(result) for result in self.results]
         widths = [max(len(row[k]) for row in [headers, *rows]) for k in range(len(headers))]
         lines = [self.summary, "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+        shown = ""
         for result, row in zip(self.results, rows):
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-            if result.hint and result.status != "ok":
-                lines.append(f"    hint: {result.hint}")
+            if result.hint and result.status != "ok" and result.hint != shown:
+                lines.append(f"    hint: {result.hint}")  # once for a run of equal hints
+                shown = result.hint
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        colours = {"ok": "#1a7f37", "skipped": "#6e7781", "not done yet": "#9a6700"}
+        colours = {"ok": "#1a7f37", "skipped": "#6e7781", "not run": "#6e7781"}
+        colours["not done yet"] = "#9a6700"
         head = "".join(
             f"<th>{text}</th>" for text in ["case", "result", "input", "expected", "yours", "hint"]
         )
@@ -104,7 +110,9 @@ class EngineReport:
             cells = [*self._cells(result), result.hint if result.status != "ok" else ""]
             colour = colours.get(result.status, "#cf222e")
             tds = [f"<td>{html.escape(cell)}</td>" for cell in cells]
+            tds[0] = f'<td style="text-align:left;white-space:nowrap">{html.escape(cells[0])}</td>'
             tds[1] = f'<td style="color:{colour};font-weight:bold">{html.escape(cells[1])}</td>'
+            tds[2] = f'<td style="white-space:nowrap">{html.escape(cells[2])}</td>'
             tds[5] = f'<td style="text-align:left">{html.escape(cells[5])}</td>'
             body.append(f"<tr>{''.join(tds)}</tr>")
         return (
@@ -205,9 +213,9 @@ CASES = [
     Case(
         "uneven diamond",
         _uneven_diamond,
-        "a node may pass its adjoint on only once it is complete, i.e. after all its children: "
-        "visit the nodes in reverse topological order, not breadth first (here x = a·b reaches f "
-        f"along paths of length 2 and 5). {ADJOINT_SUM}",
+        "x = a·b reaches f along paths of length 2 and 5. It may pass its adjoint on once, after "
+        "all its children have added their terms: visit each node once, in reverse topological "
+        f"order, not breadth first. {ADJOINT_SUM}",
     ),
     Case(
         "tanh(x * w + b)",
@@ -227,9 +235,16 @@ CASES = [
         _deep_chain,
         "a recursive topological sort needs one Python frame per node of depth (Python stops at "
         "sys.getrecursionlimit(), 1000 by default): build the order with a loop and a stack",
+        wrong_hint="along a chain ā is the product of the local derivatives (here 10,000 "
+        "factors 1.0001): the rows above use the same rules, so make them pass first",
     ),
 ]
 DOUBLING = "doubling y = y + y"
+ZERO_HINT = (
+    "it stayed 0: no adjoint reached this input. backward() must add f̄ = 1 to the output's grad, "
+    "then visit every node from the output back to the inputs (reversed topological order), "
+    "each adding into its parents' grad"
+)
 DOUBLING_HINT = (
     "backward() should visit each node once; walking every path from the output costs 2^depth "
     f"here. Collect the nodes once (a 'visited' set), then apply {ADJOINT_SUM} once per node"
@@ -240,7 +255,7 @@ DOUBLING_HINT = (
 
 
 class _Stopped(BaseException):
-    """Raised inside a worker thread that ran past its time limit (BaseException: not caught)."""
+    """Raised in a worker past its time limit (a BaseException: `except Exception` misses it)."""
 
 
 @dataclass
@@ -271,15 +286,41 @@ def _run_guarded(work: Callable[[], Any], time_limit: float) -> _Outcome:
     finally:
         threading.stack_size(old_size)
     outcome.timed_out = not done.wait(time_limit)
-    # NOTE: a stop that lands in a weakref callback of the student's code is ignored: send it
-    # again while `work` is still running, but never after, when the thread is cleaning up.
-    for _ in range(10):
-        if done.is_set():
-            break
-        _interrupt(worker)
-        done.wait(0.1)
+    if outcome.timed_out:
+        _stop(worker, done)
     worker.join(0.1)
     return outcome
+
+
+def _stop(worker: threading.Thread, done: threading.Event) -> None:
+    """Raise _Stopped in `worker` until its work gives up (a runaway loop stops)."""
+    # NOTE: a stop can land where nobody catches it: in a callback the garbage collector runs
+    # in that thread, or, sent just as the work gave up, in the thread's own clean-up after
+    # `done`. Python would print it ("Exception ignored ...", "Exception in thread ..."), in a
+    # notebook under the student's report; _Stopped is ours alone, so those prints drop it.
+    _drop_stops_from_reports()
+    for _ in range(10):
+        _interrupt(worker)
+        if done.wait(0.1):
+            break
+
+
+def _drop_stops_from_reports() -> None:
+    """Make sys.unraisablehook and threading.excepthook pass over a _Stopped (once)."""
+    report_unraisable, report_thread_error = sys.unraisablehook, threading.excepthook
+    if getattr(report_unraisable, "drops_stops", False):
+        return
+
+    def unraisable_hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, _Stopped):
+            report_unraisable(unraisable)
+
+    def thread_hook(args: Any) -> None:
+        if not isinstance(args.exc_value, _Stopped):
+            report_thread_error(args)
+
+    unraisable_hook.drops_stops = thread_hook.drops_stops = True  # type: ignore[attr-defined]
+    sys.unraisablehook, threading.excepthook = unraisable_hook, thread_hook
 
 
 def _interrupt(worker: threading.Thread) -> None:
@@ -304,12 +345,19 @@ def _error_row(case: str, outcome: _Outcome, time_limit: float, hint: str) -> Ca
     """The row for a case whose student code raised or ran too long."""
     error = outcome.error
     if outcome.timed_out:
-        return CaseResult(case, "SLOW", hint=f"did not finish in {time_limit:g} s. {hint}")
+        hint = (
+            f"did not finish in {time_limit:g} s: a loop that never ends (does every pass of "
+            "it pop or advance?), or a search of a list for each node (`node in visited` with "
+            "a list; use a set)"
+        )
+        return CaseResult(case, "SLOW", hint=hint)
     if isinstance(error, NotImplementedError):
         return CaseResult(case, "not done yet", hint=f"a blank is still a stub{_where(error)}")
     if isinstance(error, RecursionError):
         return CaseResult(case, "ERROR", hint=f"RecursionError{_where(error)}: {hint}")
     message = f"{type(error).__name__}: {error}{_where(error)}"
+    if isinstance(error, AttributeError) and isinstance(error.obj, (int, float)):
+        hint = "an operation returned a plain number: +, * and tanh() must each return a new node"
     return CaseResult(case, "ERROR", hint=f"{message}. {hint}")
 
 
@@ -325,12 +373,14 @@ def _agrees(expected: float, yours: float) -> bool:
 
 
 @functools.cache
-def _expected(case: Case) -> tuple[float, dict[str, float]]:
-    """The engine's f.data and input adjoints for `case`: the one source of the right answers."""
+def _expected(case: Case) -> tuple[float, list[dict[str, float]]]:
+    """The engine's f.data and input adjoints after each pass: the one source of right answers."""
     output, inputs = case.build(Value)
+    grads = []
     for _ in range(case.passes):
         output.backward()
-    return output.data, {name: x.grad for name, x in inputs.items()}
+        grads.append({name: x.grad for name, x in inputs.items()})
+    return output.data, grads
 
 
 def _grade(case: Case, cls: type, time_limit: float) -> CaseResult:
@@ -340,12 +390,14 @@ def _grade(case: Case, cls: type, time_limit: float) -> CaseResult:
         return CaseResult(case.name, "skipped", hint=f"{cls.__name__} has no {missing[0]}()")
     expected_value, expected_grads = _expected(case)
 
-    def student() -> tuple[float, dict[str, float]]:
+    def student() -> tuple[float, list[dict[str, float]]]:
         output, inputs = case.build(cls)
         value = _as_float(output.data, "f.data")
+        grads = []
         for _ in range(case.passes):
             output.backward()
-        return value, {name: _as_float(x.grad, f"{name}.grad") for name, x in inputs.items()}
+            grads.append({name: _as_float(x.grad, f"{name}.grad") for name, x in inputs.items()})
+        return value, grads
 
     outcome = _run_guarded(student, time_limit)
     if outcome.error is not None or outcome.timed_out:
@@ -354,17 +406,25 @@ def _grade(case: Case, cls: type, time_limit: float) -> CaseResult:
     if not _agrees(expected_value, value):
         hint = "the forward pass: f.data is wrong, so check what + and * compute"
         return CaseResult(case.name, "WRONG", "f.data", expected_value, value, hint)
-    for name, expected in expected_grads.items():
-        if not _agrees(expected, grads[name]):
-            hint = _twice_hint(expected, grads[name]) if case.passes == 2 else case.hint
-            return CaseResult(case.name, "WRONG", f"{name}.grad", expected, grads[name], hint)
+    for done, (expected_pass, yours_pass) in enumerate(zip(expected_grads, grads), start=1):
+        for name, expected in expected_pass.items():
+            yours = yours_pass[name]
+            if not _agrees(expected, yours):
+                where = f"{name}.grad" + (f" after backward() #{done}" if case.passes > 1 else "")
+                hint = _wrong_hint(case, done, expected, yours)
+                return CaseResult(case.name, "WRONG", where, expected, yours, hint)
     return CaseResult(case.name, "ok")
 
 
-def _twice_hint(expected: float, yours: float) -> str:
-    """What a wrong second backward() did, from how far it is from one gradient or two."""
-    once = expected / 2
-    if _agrees(once, yours):
+def _wrong_hint(case: Case, done: int, expected: float, yours: float) -> str:
+    """What a wrong adjoint after `done` calls of backward() says about the student's code."""
+    if yours == 0:
+        return ZERO_HINT
+    if done == 1:
+        if case.passes > 1:
+            return "the first backward() is already wrong: make the rows above pass first"
+        return case.wrong_hint or case.hint
+    if _agrees(expected / 2, yours):
         return (
             "the second backward() replaced the first gradient instead of adding to it; "
             "gradients over data points add, ∂E/∂w = Σ_n ∂E_n/∂w (8.14)"
@@ -406,13 +466,26 @@ def _grade_doubling(cls: type, time_limit: float) -> CaseResult:
     times, wrong_depth, expected, yours = outcome.result
     if wrong_depth:
         where = f"a.grad (depth {wrong_depth})"
-        hint = f"y = y + y doubles ā at each level: {ADJOINT_SUM}"
+        if yours == 0:
+            hint = ZERO_HINT
+        elif abs(yours) > abs(expected):
+            hint = (
+                "too large: some node passed its adjoint on more than once. List each node once "
+                f"in the order (a 'visited' set) and apply {ADJOINT_SUM} once per node"
+            )
+        else:
+            hint = (
+                "y = y + y has y as both parents, and each counts (∂(y + y)/∂y = 1 + 1): keep "
+                f"the parents in a tuple and add (+=) each term. {ADJOINT_SUM}"
+            )
         return CaseResult(DOUBLING, "WRONG", where, expected, yours, hint)
     if len(times) == DOUBLINGS:
         return CaseResult(DOUBLING, "ok")
     depth = len(times)
-    if depth > 4 and times[-1] > 4 * times[-5]:
-        factor = (times[-1] / times[-5]) ** 0.25
+    # The median of the last five level-to-level ratios: one pause of a busy machine hardly moves it
+    ratios = sorted(later / earlier for earlier, later in zip(times[-6:-1], times[-5:]) if earlier)
+    factor = ratios[len(ratios) // 2] if ratios else 0.0
+    if depth > 5 and factor > 1.5:
         growth = f"exponential: backward() takes ×{factor:.1f} longer per level"
     else:
         growth = "too slow"
@@ -431,6 +504,24 @@ def check_engine(value_class: type, *, time_limit: float = 3.0) -> EngineReport:
         raise TypeError(f"check_engine takes a class, not {type(value_class).__name__}")
     if not isinstance(time_limit, (int, float)) or not 0 < time_limit <= 5:
         raise ValueError(f"time_limit must be a number of seconds in (0, 5], not {time_limit!r}")
-    results = [_grade(case, value_class, time_limit) for case in CASES]
-    results.append(_grade_doubling(value_class, time_limit))
+    if not callable(getattr(value_class, "backward", None)):
+        hint = (
+            f"{value_class.__name__} has no backward() method. Running the cell that defines "
+            "the class again makes a new class without it: run the cell that adds backward too"
+        )
+        names = [*(case.name for case in CASES), DOUBLING]
+        return EngineReport(
+            value_class.__name__, [CaseResult(n, "ERROR", hint=hint) for n in names]
+        )
+    results: list[CaseResult] = []
+    for case in [*CASES, None]:
+        name = case.name if case else DOUBLING
+        if any(result.status == "SLOW" for result in results):
+            # A runaway loop would cost every case its full time limit: one is enough.
+            hint = "a case above did not finish: make that one finish first"
+            results.append(CaseResult(name, "not run", hint=hint))
+        elif case is None:
+            results.append(_grade_doubling(value_class, time_limit))
+        else:
+            results.append(_grade(case, value_class, time_limit))
     return EngineReport(value_class.__name__, results)
