@@ -165,7 +165,8 @@ def explain(
         output = last_backward_output()
         if output is None:
             raise ValueError(
-                "explain(node) explains an adjoint: call backward() first, or pass output="
+                "explain(node) explains an adjoint: call backward() first (and keep its output), "
+                "or pass output="
             )
     order = ancestors(output)
     names = node_names(order)

@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import itertools
 import math
+import weakref
 from collections.abc import Iterable
 from itertools import compress
 from operator import attrgetter
@@ -23,7 +24,8 @@ from .ops import DEFAULT_MODE, ComparesPrimal, Mode, Primitive, current_mode, is
 
 _serials = itertools.count(1)
 # The node whose backward() ran last in this thread or task: `explain(node)` reads its adjoints.
-_last_backward: contextvars.ContextVar[Value | None] = contextvars.ContextVar(
+# NOTE: a weak reference, so that the last step's graph is freed while the next one is built.
+_last_backward: contextvars.ContextVar[weakref.ref[Value] | None] = contextvars.ContextVar(
     "last_backward", default=None
 )
 
@@ -50,6 +52,7 @@ class Value(ComparesPrimal):
     """A scalar node of the evaluation trace: primal `data`, adjoint `grad`, and how it was made."""
 
     __slots__ = ("data", "grad", "label", "parents", "local_grads", "serial", "_rule", "_inputs")
+    __slots__ += ("__weakref__",)  # explain() finds the last backward()'s output without keeping it
     __array_ufunc__ = None  # make numpy scalars defer to Value's reflected operators
 
     def __init__(
@@ -226,7 +229,7 @@ class Value(ComparesPrimal):
         if not is_real(grad):
             raise TypeError(f"backward grad must be a real number, not {type(grad).__name__}")
         adjoints(self, to_float(grad, "backward grad"), add_to_grad=True)
-        _last_backward.set(self)
+        _last_backward.set(weakref.ref(self))
 
     def zero_grad(self) -> None:
         """Set `grad` to 0.0 on this node and every ancestor."""
@@ -465,8 +468,10 @@ _creation_number = attrgetter("serial")
 
 
 def last_backward_output() -> Value | None:
-    """The node `backward()` was last called on in this thread or task (None before any)."""
-    return _last_backward.get()
+    """The node `backward()` was last called on in this thread or task (None before any, or
+    once nothing else holds it)."""
+    last = _last_backward.get()
+    return None if last is None else last()
 
 
 def adjoints(

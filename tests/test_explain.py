@@ -165,3 +165,20 @@ def test_a_labelled_node_says_what_its_v_name_stands_for():
     _, x2, v3, *_ = bishop()
     assert str(explain(x2)).splitlines()[1] == "  v2 is x2"
     assert "is" not in str(explain(v3)).split("\n", 1)[1]  # no label, no note
+
+
+def test_the_last_backward_output_is_not_kept_alive():
+    # A training loop's previous graph must be freed while the next one is built.
+    import gc
+    import weakref
+
+    x = Value(2.0, label="x")
+    y = x * x
+    y.backward()
+    assert "= 4" in str(explain(x))
+    last = weakref.ref(y)
+    del y
+    gc.collect()
+    assert last() is None
+    with pytest.raises(ValueError, match="call backward"):
+        explain(x)
