@@ -863,8 +863,10 @@ class Program:
             outputs, grads = function(_ones(size), *args)
         numpy = sys.modules["numpy"]
         # An array input's gradient is per example, also 0.0 where the output ignores it.
+        # NOTE: numpy.sum of a Python float costs microseconds; most number inputs' gradients
+        # are floats already (summed inside the sweep), so only arrays are summed here.
         grads = tuple(
-            float(numpy.sum(g))
+            (float(numpy.sum(g)) if isinstance(g, numpy.ndarray) else float(g))
             if reduce == "sum" and not vary
             else numpy.broadcast_to(g, (size,)).copy()
             for g, vary in zip(grads, varies)
