@@ -998,7 +998,7 @@ def one_point_program(model: nn.MLP, point: list[float], target: int) -> autodif
 
 
 def bench_replay(quick: bool) -> None:
-    print("\n## 4. The trace as a program: record one point's loss, replay it over the batch")
+    print("\n## 6. The trace as a program: record one point's loss, replay it over the batch")
     print(
         "The demo step of section 2 (tanh, two moons, 100 points, hinge + 1e-4 Σp², SGD) three\n"
         "ways: the graph built for every point; autodiff.record of one point's loss (parameters,\n"
