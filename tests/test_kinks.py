@@ -53,6 +53,17 @@ def test_a_zero_local_derivative_stops_an_infinite_adjoint_in_every_pass():
     assert x.grad == 0.0
 
 
+def test_a_zero_local_derivative_stops_an_infinite_tangent_in_the_trace():
+    # sqrt'(0) = inf makes the tangent of sqrt(x) - 1 infinite; relu is flat at -1, so its row's
+    # tangent is 0, as forward mode's Dual gives, not 0 · inf = nan.
+    def f(v):
+        return autodiff.relu(autodiff.sqrt(v) - 1.0)
+
+    x = Value(0.0)
+    assert autodiff.jvp(f, [0.0], [1.0]) == (0.0, 0.0)
+    assert autodiff.trace(f(x), wrt=x).rows[-1].tangent == 0.0
+
+
 def test_a_local_derivative_given_as_a_value_is_kept_under_create_graph():
     # d/dy sqrt(x·y) at x = 0 has local derivative x = Value(0): its own derivative with respect
     # to x is not 0, so a second pass needs it; the first pass gives 0 · inf = nan there, as

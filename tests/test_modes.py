@@ -61,6 +61,15 @@ def test_detach_is_a_constant_in_forward_mode_too(mode):
     assert autodiff.hvp(f, [0.0, 2.0], [1.0, 0.0], mode=mode) == [0.0, 1.0]
 
 
+def test_detach_inside_a_nested_jvp_is_a_constant_of_the_outer_pass_too():
+    # f(x) = d/dy [c·y] with c = (x·y).detach() = 2x held fixed: f(x) = c. The detached c drops
+    # the outer pass's tangent as well, so df/dx = 0.
+    def f(x):
+        return autodiff.jvp(lambda y: (x * y).detach() * y, [2.0], [1.0])[1]
+
+    assert autodiff.jvp(f, [3.0], [1.0]) == (6.0, 0.0)
+
+
 def test_anomaly_in_forward_value_names_op_inputs_and_labels():
     x = Value(1000.0, label="big")
     with autodiff.detect_anomaly(), pytest.raises(FloatingPointError) as caught:
