@@ -81,7 +81,8 @@ class Trace:
         return [*self.rows[:head], None, *self.rows[len(self.rows) - tail :]], hidden
 
     def _gap_text(self, hidden: int) -> str:
-        return f"... {hidden} rows not shown (max_rows={self.max_rows}; max_rows=None shows all)"
+        rows = "row" if hidden == 1 else "rows"
+        return f"... {hidden} {rows} not shown (max_rows={self.max_rows}; max_rows=None shows all)"
 
     def __str__(self) -> str:
         """A plain-text table, one aligned line per row."""

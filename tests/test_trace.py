@@ -414,3 +414,11 @@ def test_latex_numbers_for_infinity_and_nan():
     y = x - math.inf  # inf - inf = nan
     latex = trace(y).to_latex()
     assert r"\infty" in latex and r"\text{nan}" in latex
+
+
+def test_an_odd_max_rows_shows_one_more_row_from_the_start_than_from_the_end():
+    x = Value(0.0, label="x")
+    table = autodiff.trace(autodiff.relu(autodiff.sqrt(x) - 1.0), max_rows=3)
+    lines = str(table).splitlines()[2:]  # after the caption and the header
+    assert [line.split()[0] for line in lines] == ["v1", "v2", "...", "v4"]
+    assert "1 row not shown" in lines[2]
