@@ -1,12 +1,20 @@
 """Forward mode over reverse mode: jvp of grad, gradients and vjp, and the three hvp routes."""
 
-import itertools
 import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_functional import bishop, build, close, mixed, programs, rosenbrock
+from test_functional import (
+    bishop,
+    build,
+    chain,
+    close,
+    mixed,
+    nodes_made_by,
+    programs,
+    rosenbrock,
+)
 from test_ops import CASES
 
 import autodiff
@@ -228,16 +236,6 @@ def test_forward_over_reverse_through_a_closure_agrees_with_reverse_over_reverse
         scale = max(1.0, *map(abs, reverse))
         for a, b in zip(forward, reverse, strict=True):
             assert abs(a - b) <= 1e-12 * scale
-
-
-def chain(*xs):
-    return autodiff.sum((a * b).tanh() for a, b in itertools.pairwise(xs))
-
-
-def nodes_made_by(action):
-    before = Value(0.0).serial
-    action()
-    return Value(0.0).serial - before - 1
 
 
 def test_forward_over_reverse_makes_no_nodes_after_the_first_reverse_pass():
