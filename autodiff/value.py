@@ -3,7 +3,8 @@
 A Value holds its primal `data`, its adjoint `grad`, its `parents` and the `local_grads`
 ∂self/∂parent recorded when it was made (Bishop 8.2.2). `backward()` visits the nodes once each in
 reverse creation order, which is a reverse topological order because a node's parents always exist
-before it, and accumulates v̄_i = Σ_j v̄_j ∂v_j/∂v_i. There is no recursion and no reference cycle.
+before it, and accumulates v̄_i = Σ_j v̄_j ∂v_j/∂v_i (8.69).
+There is no recursion and no reference cycle.
 """
 
 from __future__ import annotations
@@ -477,7 +478,7 @@ def last_backward_output() -> Value | None:
 def adjoints(
     output: Value, seed: Any = 1.0, create_graph: bool = False, add_to_grad: bool = False
 ) -> dict[Value, Any]:
-    """Reverse mode: the adjoint v̄ = ∂output/∂v of every node `output` depends on.
+    """Reverse mode: the adjoint v̄ = ∂output/∂v (8.68) of every node `output` depends on.
 
     With `create_graph`, the local derivatives are recomputed as Values, so the adjoints are
     Values in a graph of their own and can be differentiated again. With `add_to_grad` (what
