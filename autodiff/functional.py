@@ -497,11 +497,11 @@ def _check_reals_or_values(name: str, what: str, items: Sequence[Any]) -> None:
         if not (is_real(x) or isinstance(x, (Value, Dual))):
             raise TypeError(f"{name}: {what}[{i}] must be a real number or a Value, not {_kind(x)}")
         if is_real(x):
-            to_float(x, f"{name}: {what}[{i}]")
+            to_float(x, f"{name}: {what}[{i}]")  # ValueError, naming it, if beyond a float
 
 
 def _check_reals(name: str, what: str, items: Sequence[Any]) -> None:
     for i, x in enumerate(items):
         if not is_real(x):
             raise TypeError(f"{name}: {what}[{i}] must be a real number, not {_kind(x)}")
-        to_float(x, f"{name}: {what}[{i}]")
+        to_float(x, f"{name}: {what}[{i}]")  # ValueError, naming it, if beyond a float
