@@ -110,7 +110,7 @@ class Dual(ComparesPrimal):
         tangent = 0.0
         for x, local in zip(inputs, local_grads):
             # NOTE: a zero factor contributes nothing, even where IEEE says 0 · inf = nan, as a
-            # zero adjoint in reverse mode: both modes then agree at a kink such as sqrt at 0.
+            # zero adjoint or local derivative in reverse mode: the modes agree at sqrt(relu(x)).
             if isinstance(x, Dual) and x.tag == tag and x.tangent and local:
                 tangent += local * x.tangent
         if current_mode().detect_anomaly:
