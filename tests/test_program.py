@@ -619,3 +619,11 @@ def test_a_shared_input_that_is_the_output_sums_its_gradient_over_the_batch():
     assert list(dx) == [0.0, 0.0, 0.0]
     _, (per_example, _) = program.value_and_grad(3.0, np.zeros(3), reduce="none")
     assert list(per_example) == [1.0, 1.0, 1.0]
+
+
+def test_compiled_mean_sums_as_the_graph_does():
+    # The graph's batch error is autodiff.sum (fsum): a plain left-to-right sum loses the 1.0 here.
+    from nn.compiled import mean
+
+    errors = [1e16, 1.0, -1e16, 2.0]
+    assert mean(errors) == autodiff.sum([Value(e) for e in errors]).data / 4 == 0.75
