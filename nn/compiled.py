@@ -114,7 +114,7 @@ class CompiledError:
 
 def _is_vector(x: Any) -> bool:
     """An input the model reads as a vector: a list, a tuple or a numpy array."""
-    return isinstance(x, (list, tuple)) or hasattr(x, "__len__")
+    return hasattr(x, "__len__")
 
 
 def _is_list(x: Any) -> bool:
