@@ -53,9 +53,13 @@ class CompiledError:
         self.programs: dict[Any, autodiff.Program] = {}
         self.output_is_list = False  # whether the model returns a list (set while recording)
 
+    def _group(self, n: int) -> Any:
+        """Which program data point n replays: one for all, or one per target value."""
+        return None if self.target_is_input else _key(self.targets[n])
+
     def _program(self, n: int) -> autodiff.Program:
         """The program for data point n: E_n and the model's outputs, of parameters and input."""
-        key = None if self.target_is_input else _key(self.targets[n])
+        key = self._group(n)
         program = self.programs.get(key)
         if program is None:
             width = len(self.columns)
@@ -86,7 +90,7 @@ class CompiledError:
 
         groups: dict[Any, list[int]] = {}
         for n in batch:
-            groups.setdefault(None if self.target_is_input else _key(self.targets[n]), []).append(n)
+            groups.setdefault(self._group(n), []).append(n)
         weights = [p.data for p in self.parameters]
         totals = [0.0] * len(weights)
         errors: dict[int, float] = {}
@@ -110,7 +114,7 @@ class CompiledError:
 
 def _is_vector(x: Any) -> bool:
     """An input the model reads as a vector: a list, a tuple or a numpy array."""
-    return isinstance(x, (list, tuple)) or hasattr(x, "__len__")
+    return hasattr(x, "__len__")
 
 
 def _is_list(x: Any) -> bool:

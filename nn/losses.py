@@ -11,9 +11,7 @@ from typing import Any
 
 import autodiff
 from autodiff import Value
-from autodiff.ops import is_real, to_float
-
-from ._args import as_int
+from autodiff.ops import as_int, is_real, to_float
 
 
 def _data(x: Any) -> float:

@@ -129,7 +129,7 @@ def train(
             for start in range(0, len(order), size):
                 batch = order[start : start + size]
                 if replay is not None:
-                    # The same step by replaying E_n over the batch, its gradient scaled by 1/B.
+                    # 1-2. The same error and gradient by replaying E_n over the batch (x 1/B).
                     optimizer.zero_grad()
                     point_losses, outputs = replay.backward(batch, 1.0 / len(batch))
                     error_value = mean(point_losses)
@@ -137,22 +137,20 @@ def train(
                         penalty = _penalty(model, l2)
                         penalty.backward()
                         error_value += penalty.data
-                    optimizer.step()
-                    total_loss += error_value * len(batch)
-                    if correct is not None:
-                        right += sum(correct(out, targets[n]) for out, n in zip(outputs, batch))
-                    continue
-                outputs = [model(inputs[n]) for n in batch]
-                # 1. The batch's error: the mean of the per-point errors E_n, plus the penalty.
-                point_losses = [loss(out, targets[n]) for out, n in zip(outputs, batch)]
-                error = autodiff.sum(point_losses) / len(batch)
-                if l2:
-                    error = error + _penalty(model, l2)
-                # 2. Backpropagation, then one step down the gradient.
-                optimizer.zero_grad()
-                error.backward()
+                else:
+                    outputs = [model(inputs[n]) for n in batch]
+                    # 1. The batch's error: the mean of the per-point errors E_n, plus the penalty.
+                    point_losses = [loss(out, targets[n]) for out, n in zip(outputs, batch)]
+                    error = autodiff.sum(point_losses) / len(batch)
+                    if l2:
+                        error = error + _penalty(model, l2)
+                    # 2. Backpropagation.
+                    optimizer.zero_grad()
+                    error.backward()
+                    error_value = error.data
+                # 3. One step down the gradient.
                 optimizer.step()
-                total_loss += error.data * len(batch)
+                total_loss += error_value * len(batch)
                 if correct is not None:
                     right += sum(correct(out, targets[n]) for out, n in zip(outputs, batch))
             history.loss.append(total_loss / len(inputs))

@@ -346,6 +346,8 @@ def test_bad_sizes_are_errors(bad, error):
 def test_nouts_must_be_a_list_of_sizes():
     with pytest.raises(TypeError, match="list of layer sizes"):
         MLP(2, 3)
+    with pytest.raises(TypeError, match="nouts must be a list of layer sizes, not str"):
+        MLP(2, "31")  # iterable, but its characters are no sizes
     with pytest.raises(ValueError, match="non-empty list"):
         MLP(2, [])
 

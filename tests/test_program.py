@@ -609,3 +609,21 @@ def test_an_array_inputs_gradient_is_per_example_even_when_unused():
     program = record(lambda w, x: w * 2.0, 1.0, 1.0)
     _, (dw, dx) = program.value_and_grad(3.0, np.array([1.0, 2.0]))
     assert dw == 4.0 and dx.shape == (2,) and list(dx) == [0.0, 0.0]  # dw: 2.0 per example
+
+
+def test_a_shared_input_that_is_the_output_sums_its_gradient_over_the_batch():
+    # y = w: no row lies between, so w's adjoint is the seed array of ones, summed after the sweep.
+    program = record(lambda w, x: [w, w * x], 1.0, 1.0)
+    (y, _), (dw, dx) = program.value_and_grad(3.0, np.array([1.0, 2.0, -3.0]))
+    assert y == 3.0 and type(dw) is float and dw == 3.0  # ∂y/∂w = 1 for each of 3 examples
+    assert list(dx) == [0.0, 0.0, 0.0]
+    _, (per_example, _) = program.value_and_grad(3.0, np.zeros(3), reduce="none")
+    assert list(per_example) == [1.0, 1.0, 1.0]
+
+
+def test_compiled_mean_sums_as_the_graph_does():
+    # The graph's batch error is autodiff.sum (fsum): a plain left-to-right sum loses the 1.0 here.
+    from nn.compiled import mean
+
+    errors = [1e16, 1.0, -1e16, 2.0]
+    assert mean(errors) == autodiff.sum([Value(e) for e in errors]).data / 4 == 0.75
