@@ -136,10 +136,13 @@ def test_trace_not_done_yet_and_unreadable_answers_never_raise():
     result = check_trace(f, [1.0, 2.0], primal=stub, adjoint=None, tangent=stub)
     assert not result and result.summary == "not done yet"
     assert result.not_done == ["primal column", "tangent column"]
+    assert lines_of(result)["primal column"] == ("not done yet", "not done yet")  # a stub: no error
     partial = lines_of(check_trace(f, [1.0, 2.0], primal={"v1": 1.0, 3: "e", "v4": 2 * E}))
     assert partial["v1"][0] == "right" and partial["v4"][0] == "right"
     assert partial["v3"] == ("not done yet", "expected a number, got str 'e'")
     assert partial["v2"][0] == "not done yet"
+    ticked = lines_of(check_trace(f, [1.0, 2.0], primal={"v1": True}))["v1"]  # True is not 1.0
+    assert ticked == ("not done yet", "expected a number, got bool True")
     short = check_trace(f, [1.0, 2.0], primal=[1.0, 2.0])
     assert "has 2 entries; the trace has 6 rows" in str(short)
     assert "no row 'v9'" in str(check_trace(f, [1.0, 2.0], primal={"v9": 1.0}))
@@ -401,7 +404,7 @@ def broken():
 
 ODD_ANSWERS = [None, ..., "abc", 3, True, [1, 2], [[1, "x"], None], {"x": 1}, {(1,): 2}, object()]
 ODD_ANSWERS += [float("nan"), [math.inf] * 6, {(0, 0): math.nan}, broken, stub, lambda: "abc"]
-ODD_ANSWERS += [{("a", "b"): 1.0}, {(0.5, 1): 1.0}]
+ODD_ANSWERS += [{("a", "b"): 1.0}, {(0.5, 1): 1.0}, {}]  # {}: no place graded is not all right
 
 
 @pytest.mark.parametrize("answer", ODD_ANSWERS, ids=repr)
