@@ -102,10 +102,11 @@ class _Graph:
         self.seeds: dict[Value, float] = {}  # the tangent seeds ẋ, and how to say them
         self.seed_text = ""
         # children[v] lists (child, ∂child/∂v) once per use: x * x lists its child twice.
+        # A node's local_grads are numbers (a custom op's Values are stored as their data).
         self.children: dict[Value, list[tuple[Value, float]]] = {node: [] for node in order}
         for node in order:
             for parent, local in zip(node.parents, node.local_grads):
-                self.children[parent].append((node, _float(local)))
+                self.children[parent].append((node, float(local)))
 
     def read_column(self, answer: Any, column: str) -> dict[Value, Any]:
         """A column as {node: the student's entry}, from a list v1..vN or a dict {"v3": ...}."""
@@ -174,7 +175,7 @@ class _Graph:
             return Line(place, RIGHT)
         if node in self.seeds or not node.parents:
             return Line(place, WRONG, f"{place} is an input's tangent, the seed {self.seed_text}")
-        uses = [(parent, _float(local)) for parent, local in zip(node.parents, node.local_grads)]
+        uses = [(parent, float(local)) for parent, local in zip(node.parents, node.local_grads)]
         terms = " + ".join(f"∂{name}/∂{self.names[p]} v̇{self.names[p][1:]}" for p, _ in uses)
         rule = f"{place} = {terms} (8.57)"
         return self._sum_rule(node, place, number, uses, given, truth, rule, "parent")
@@ -282,10 +283,6 @@ class _Graph:
 def _fix_first(rule: str, place: str, wrong: str) -> str:
     """The message for a cell that is right for the student's own wrong cells `wrong`."""
     return f"{place} follows from your other cells by {rule}, but {wrong} is wrong: fix that first"
-
-
-def _float(x: Any) -> float:
-    return x.data if isinstance(x, Value) else float(x)
 
 
 def _times(count: int) -> str:
