@@ -100,6 +100,9 @@ def test_trace_tangent_seed_and_direction():
     assert check_trace(f, [1.0, 2.0], tangent=direction, wrt=[1.0, 1.0])
     # ẋ = e2: the column of ∂/∂x2.
     assert check_trace(f, [1.0, 2.0], tangent=[0.0, 1.0, 0.0, E, -0.25, E - 0.25], wrt=1)
+    for outside in (2, -1):  # a bad index is the teacher's mistake: an error, not feedback
+        with pytest.raises(ValueError, match="not an input index"):
+            check_trace(f, [1.0, 2.0], tangent=TANGENT, wrt=outside)
 
 
 def test_trace_adjoint_names_the_missing_child_and_the_local_rule():
@@ -209,6 +212,11 @@ def test_local_derivative_right_wrong_sign_and_factor():
     revealed = check_local_derivative(swish, lambda x: 0.0, reveal=True).lines[0].message
     assert revealed.startswith("should be -0.0993")
     assert "wrong sign" in str(check_local_derivative(swish, lambda x: -swish_slope(x)))
+
+
+def test_local_derivative_needs_a_point():
+    with pytest.raises(ValueError, match="at least one point"):
+        check_local_derivative(swish, swish_slope, points=[])
 
 
 def test_local_derivative_of_two_inputs_names_the_wrong_partial():

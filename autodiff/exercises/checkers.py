@@ -63,6 +63,8 @@ def check_trace(
     order = ancestors(output)
     graph = _Graph(order, reveal, rtol)
     if isinstance(wrt, int):
+        if not 0 <= wrt < len(inputs):  # -1 would seed the last input but be named e0
+            raise ValueError(f"check_trace: wrt={wrt} is not an input index 0..{len(inputs) - 1}")
         graph.seeds = {leaves[wrt]: 1.0}
         graph.seed_text = f"ẋ = e{wrt + 1}, i.e. ∂/∂{names[wrt]}"
     else:
@@ -359,6 +361,8 @@ def check_local_derivative(
     central differences (8.25) of `function`. A point is a number or a tuple of numbers.
     """
     points = [tuple(p) if isinstance(p, (list, tuple)) else (p,) for p in points]
+    if not points:
+        raise ValueError("check_local_derivative: give at least one point")
     names = _input_names(function, len(points[0]))
     title = f"local derivative of v = {getattr(function, '__name__', 'v')}({', '.join(names)})"
     lines = []
