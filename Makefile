@@ -7,7 +7,7 @@
 #   make bench      timings against micrograd 0.1.0 and plain floats (installs micrograd into .venv;
 #                   BENCH_ARGS=--quick for a short run)
 #   make lint       ruff check (code and notebooks) and ruff format --check (code)
-#   make install    .venv with everything all of the above use
+#   make install    .venv with what the demo, tests, notebooks and lint use (not lab's JupyterLab)
 
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -7,6 +7,7 @@ number unless `reveal=True`. Every checker returns an `autodiff.exercises.Feedba
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,15 +15,14 @@ from typing import Any
 import autodiff
 from autodiff.exercises.feedback import (
     NOT_DONE,
-    RIGHT,
     WRONG,
     Feedback,
     Line,
     NotDoneError,
     close,
+    grade,
     read_answer,
     read_number,
-    should_be,
 )
 
 from .curvature import exact_hessian, outer_product_hessian
@@ -65,18 +65,8 @@ def check_deltas(
             lines.append(Line(f"layer {index + 1}", WRONG, message))
             continue
         for j, entry in enumerate(entries):
-            place = _unit(index, j)
-            try:
-                number = read_number(entry)
-            except NotDoneError as missing:
-                lines.append(Line(place, NOT_DONE, missing.message))
-                continue
-            expected = expected_layer[j]
-            if close(number, expected, rtol):
-                lines.append(Line(place, RIGHT))
-            else:
-                hint = _delta_hint(model, truth, given, index, j, number, rtol)
-                lines.append(Line(place, WRONG, hint + should_be(expected, reveal)))
+            hint = functools.partial(_delta_hint, model, truth, given, index, j, rtol=rtol)
+            lines.append(grade(_unit(index, j), entry, expected_layer[j], rtol, reveal, hint))
     return Feedback(title, lines)
 
 
@@ -142,21 +132,14 @@ def check_weight_gradients(
             row = _flat(row)
             for i, entry in enumerate(row):
                 place = f"∂E/∂w{index + 1}[{j},{i}]"
-                try:
-                    number = read_number(entry)
-                except NotDoneError as missing:
-                    lines.append(Line(place, NOT_DONE, missing.message))
-                    continue
                 expected = truth.deltas[index][j] * inputs[index][i]
-                if close(number, expected, rtol):
-                    lines.append(Line(place, RIGHT))
-                    continue
                 source = f"x[{i}]" if index == 0 else _unit(index - 1, i)
                 hint = (
                     f"∂E_n/∂w_ji = δ_j z_i (8.10): the δ of {_unit(index, j)} at the weight's"
                     f" output end times the z of {source} at its input end"
                 )
-                lines.append(Line(place, WRONG, hint + should_be(expected, reveal)))
+                # this hint is the same whatever number the student wrote
+                lines.append(grade(place, entry, expected, rtol, reveal, lambda _, h=hint: h))
     return Feedback(title, lines)
 
 
@@ -180,42 +163,38 @@ def check_jacobian(
             size = f"{len(jacobian)}×{len(point)}"
             lines.append(Line(f"J[{k}][{i}]", WRONG, f"J is {size}: no entry [{k}][{i}]"))
             continue
-        try:
-            number = read_number(entry)
-        except NotDoneError as missing:
-            lines.append(Line(place, NOT_DONE, missing.message))
-            continue
-        expected = jacobian[k][i]
-        if close(number, expected, rtol):
-            lines.append(Line(place, RIGHT))
-            continue
-        rule = (
-            "J_ki = Σ_j w_ji ∂y_k/∂a_j over the first hidden units (8.29), with "
-            "∂y_k/∂a_j = h'(a_j) Σ_l w_lj ∂y_k/∂a_l (8.30) back from the outputs"
-        )
-        others = [
-            (row_k, col_i)
-            for row_k, row in enumerate(jacobian)
-            for col_i, value in enumerate(row)
-            if (row_k, col_i) != (k, i) and close(number, value, rtol)
-        ]
-        if i < len(jacobian) and k < len(point) and close(number, jacobian[i][k], rtol):
-            hint = f"that is J[{i}][{k}] = ∂y{i}/∂x{k}: J_ki has the output index first"
-        elif others:
-            row_k, col_i = others[0]
-            hint = (
-                f"that is J[{row_k}][{col_i}] = ∂y{row_k}/∂x{col_i}, another entry: a forward "
-                "pass seeded with ẋ = e_i gives column i, a reverse pass seeded at output k gives "
-                "row k"
-            )
-        elif close(number, -expected, rtol):
-            hint = rule + ": the sign is wrong"
-        elif close(number, no_h_prime[k][i], rtol):
-            hint = rule + ": you left out the factors h'(a_j) of the hidden units"
-        else:
-            hint = rule
-        lines.append(Line(place, WRONG, hint + should_be(expected, reveal)))
+        hint = functools.partial(_jacobian_hint, jacobian, no_h_prime, k, i, rtol=rtol)
+        lines.append(grade(place, entry, jacobian[k][i], rtol, reveal, hint))
     return Feedback(title, lines)
+
+
+def _jacobian_hint(jacobian, no_h_prime, k: int, i: int, number: float, rtol: float) -> str:
+    """Why J[k][i] is wrong: another entry (transposed, or a row for a column), sign, or h'."""
+    expected = jacobian[k][i]
+    rule = (
+        "J_ki = Σ_j w_ji ∂y_k/∂a_j over the first hidden units (8.29), with "
+        "∂y_k/∂a_j = h'(a_j) Σ_l w_lj ∂y_k/∂a_l (8.30) back from the outputs"
+    )
+    others = [
+        (row_k, col_i)
+        for row_k, row in enumerate(jacobian)
+        for col_i, value in enumerate(row)
+        if (row_k, col_i) != (k, i) and close(number, value, rtol)
+    ]
+    if i < len(jacobian) and k < len(jacobian[0]) and close(number, jacobian[i][k], rtol):
+        return f"that is J[{i}][{k}] = ∂y{i}/∂x{k}: J_ki has the output index first"
+    if others:
+        row_k, col_i = others[0]
+        return (
+            f"that is J[{row_k}][{col_i}] = ∂y{row_k}/∂x{col_i}, another entry: a forward "
+            "pass seeded with ẋ = e_i gives column i, a reverse pass seeded at output k gives "
+            "row k"
+        )
+    if close(number, -expected, rtol):
+        return rule + ": the sign is wrong"
+    if close(number, no_h_prime[k][i], rtol):
+        return rule + ": you left out the factors h'(a_j) of the hidden units"
+    return rule
 
 
 def check_hessian(
@@ -242,29 +221,27 @@ def check_hessian(
             lines.append(Line(f"H[{p}, {q}]", WRONG, f"no such parameter; they are {known}"))
             continue
         place = f"H[{labels[a]}, {labels[b]}]"
-        try:
-            number = read_number(entry)
-        except NotDoneError as missing:
-            lines.append(Line(place, NOT_DONE, missing.message))
-            continue
         expected = hessian[a][b]
-        if close(number, expected, rtol):
-            lines.append(Line(place, RIGHT))
-            continue
-        if not close(outer[a][b], expected, rtol) and close(number, outer[a][b], rtol):
-            hint = (
-                "that is the outer-product approximation Σ ∇y ∇yᵀ (8.40); the exact Hessian (8.39)"
-                " adds Σ (y - t) ∂²y/∂w∂w, which is not small here"
-            )
-        elif close(number, -expected, rtol):
-            hint = f"∂²E_n/∂{labels[a]}∂{labels[b]}: the sign is wrong"
-        else:
-            hint = (
-                f"∂²E_n/∂{labels[a]}∂{labels[b]}: differentiate ∂E_n/∂{labels[b]} (δ z, (8.10))"
-                f" once more, with respect to {labels[a]}; H = Σ ∇y ∇yᵀ + Σ (y - t) ∇∇y (8.39)"
-            )
-        lines.append(Line(place, WRONG, hint + should_be(expected, reveal)))
+        hint = functools.partial(
+            _hessian_hint, expected, outer[a][b], labels[a], labels[b], rtol=rtol
+        )
+        lines.append(grade(place, entry, expected, rtol, reveal, hint))
     return Feedback(title, lines)
+
+
+def _hessian_hint(expected: float, outer: float, p: str, q: str, number: float, rtol: float) -> str:
+    """Why H[p, q] is wrong: the outer-product approximation (8.40), the sign, or the rule."""
+    if not close(outer, expected, rtol) and close(number, outer, rtol):
+        return (
+            "that is the outer-product approximation Σ ∇y ∇yᵀ (8.40); the exact Hessian (8.39)"
+            " adds Σ (y - t) ∂²y/∂w∂w, which is not small here"
+        )
+    if close(number, -expected, rtol):
+        return f"∂²E_n/∂{p}∂{q}: the sign is wrong"
+    return (
+        f"∂²E_n/∂{p}∂{q}: differentiate ∂E_n/∂{q} (δ z, (8.10))"
+        f" once more, with respect to {p}; H = Σ ∇y ∇yᵀ + Σ (y - t) ∇∇y (8.39)"
+    )
 
 
 # --- reading answers ---------------------------------------------------------------------------

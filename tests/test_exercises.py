@@ -100,6 +100,9 @@ def test_trace_tangent_seed_and_direction():
     assert check_trace(f, [1.0, 2.0], tangent=direction, wrt=[1.0, 1.0])
     # ẋ = e2: the column of ∂/∂x2.
     assert check_trace(f, [1.0, 2.0], tangent=[0.0, 1.0, 0.0, E, -0.25, E - 0.25], wrt=1)
+    for outside in (2, -1):  # a bad index is the teacher's mistake: an error, not feedback
+        with pytest.raises(ValueError, match="not an input index"):
+            check_trace(f, [1.0, 2.0], tangent=TANGENT, wrt=outside)
 
 
 def test_trace_adjoint_names_the_missing_child_and_the_local_rule():
@@ -136,10 +139,13 @@ def test_trace_not_done_yet_and_unreadable_answers_never_raise():
     result = check_trace(f, [1.0, 2.0], primal=stub, adjoint=None, tangent=stub)
     assert not result and result.summary == "not done yet"
     assert result.not_done == ["primal column", "tangent column"]
+    assert lines_of(result)["primal column"] == ("not done yet", "not done yet")  # a stub: no error
     partial = lines_of(check_trace(f, [1.0, 2.0], primal={"v1": 1.0, 3: "e", "v4": 2 * E}))
     assert partial["v1"][0] == "right" and partial["v4"][0] == "right"
     assert partial["v3"] == ("not done yet", "expected a number, got str 'e'")
     assert partial["v2"][0] == "not done yet"
+    ticked = lines_of(check_trace(f, [1.0, 2.0], primal={"v1": True}))["v1"]  # True is not 1.0
+    assert ticked == ("not done yet", "expected a number, got bool True")
     short = check_trace(f, [1.0, 2.0], primal=[1.0, 2.0])
     assert "has 2 entries; the trace has 6 rows" in str(short)
     assert "no row 'v9'" in str(check_trace(f, [1.0, 2.0], primal={"v9": 1.0}))
@@ -206,6 +212,11 @@ def test_local_derivative_right_wrong_sign_and_factor():
     revealed = check_local_derivative(swish, lambda x: 0.0, reveal=True).lines[0].message
     assert revealed.startswith("should be -0.0993")
     assert "wrong sign" in str(check_local_derivative(swish, lambda x: -swish_slope(x)))
+
+
+def test_local_derivative_needs_a_point():
+    with pytest.raises(ValueError, match="at least one point"):
+        check_local_derivative(swish, swish_slope, points=[])
 
 
 def test_local_derivative_of_two_inputs_names_the_wrong_partial():
@@ -401,7 +412,7 @@ def broken():
 
 ODD_ANSWERS = [None, ..., "abc", 3, True, [1, 2], [[1, "x"], None], {"x": 1}, {(1,): 2}, object()]
 ODD_ANSWERS += [float("nan"), [math.inf] * 6, {(0, 0): math.nan}, broken, stub, lambda: "abc"]
-ODD_ANSWERS += [{("a", "b"): 1.0}, {(0.5, 1): 1.0}]
+ODD_ANSWERS += [{("a", "b"): 1.0}, {(0.5, 1): 1.0}, {}]  # {}: no place graded is not all right
 
 
 @pytest.mark.parametrize("answer", ODD_ANSWERS, ids=repr)

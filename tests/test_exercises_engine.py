@@ -348,6 +348,7 @@ def test_a_class_without_backward_says_so_once_not_an_attribute_error_per_case()
 def test_an_adjoint_that_stayed_zero_says_none_reached_it():
     row = rows(check_engine(NoSeed))["a * b + c"]
     assert (row.status, row.yours) == ("WRONG", 0.0) and "f̄ = 1" in row.hint
+    assert "stayed 0" in row.hint  # not the case's own hint, which also says f̄ = 1
     assert "stayed 0" in rows(check_engine(NoSeed))[DOUBLING].hint
 
 

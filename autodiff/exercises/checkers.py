@@ -63,18 +63,20 @@ def check_trace(
     order = ancestors(output)
     graph = _Graph(order, reveal, rtol)
     if isinstance(wrt, int):
+        if not 0 <= wrt < len(inputs):  # -1 would seed the last input but be named e0
+            raise ValueError(f"check_trace: wrt={wrt} is not an input index 0..{len(inputs) - 1}")
         graph.seeds = {leaves[wrt]: 1.0}
         graph.seed_text = f"ẋ = e{wrt + 1}, i.e. ∂/∂{names[wrt]}"
     else:
         graph.seeds = {leaf: float(r) for leaf, r in zip(leaves, wrt, strict=True)}
         graph.seed_text = "ẋ = r = (" + ", ".join(f"{r:g}" for r in wrt) + ")"
     columns = [
-        (primal, "primal", {node: node.data for node in order}, graph.check_primal),
-        (tangent, "tangent", forward_tangents(order, graph.seeds), graph.check_tangent),
-        (adjoint, "adjoint", adjoints(output), graph.check_adjoint),
+        (primal, "primal", "v", {node: node.data for node in order}, graph.check_primal),
+        (tangent, "tangent", "v̇", forward_tangents(order, graph.seeds), graph.check_tangent),
+        (adjoint, "adjoint", "v̄", adjoints(output), graph.check_adjoint),
     ]
     lines = []
-    for answer, column, truth, check_cell in columns:
+    for answer, column, symbol, truth, check_wrong in columns:
         if answer is None and not (primal is tangent is adjoint is None):
             continue  # a column not asked for
         try:
@@ -83,7 +85,7 @@ def check_trace(
             lines.append(Line(f"{column} column", NOT_DONE, missing.message))
             continue
         for node in order:
-            lines.append(check_cell(node, given, truth))
+            lines.append(graph.check_cell(node, given, truth, symbol, check_wrong))
     title = f"evaluation trace of {graph.names[output]} at {tuple(inputs)}"
     if tangent is not None:
         title += f"; tangents for {graph.seed_text}"
@@ -102,10 +104,11 @@ class _Graph:
         self.seeds: dict[Value, float] = {}  # the tangent seeds ẋ, and how to say them
         self.seed_text = ""
         # children[v] lists (child, ∂child/∂v) once per use: x * x lists its child twice.
+        # A node's local_grads are numbers (a custom op's Values are stored as their data).
         self.children: dict[Value, list[tuple[Value, float]]] = {node: [] for node in order}
         for node in order:
             for parent, local in zip(node.parents, node.local_grads):
-                self.children[parent].append((node, _float(local)))
+                self.children[parent].append((node, float(local)))
 
     def read_column(self, answer: Any, column: str) -> dict[Value, Any]:
         """A column as {node: the student's entry}, from a list v1..vN or a dict {"v3": ...}."""
@@ -135,19 +138,20 @@ class _Graph:
             f"a column is a list v1..v{count} or a dict {{'v1': ...}}, not {type(answer).__name__}"
         )
 
-    def _cell(self, node: Value, given: Mapping[Value, Any], symbol: str) -> tuple[str, float]:
-        """The place of a cell (e.g. "v̇5") and the student's number in it (NotDoneError if none)."""
-        return symbol + self.names[node][1:], read_number(given.get(node))
-
-    def check_primal(self, node: Value, given: Mapping, truth: Mapping) -> Line:
-        """v_i: an input's value, or its equation applied to the primals of its parents."""
-        name = self.names[node]
+    def check_cell(self, node, given, truth, symbol, check_wrong) -> Line:
+        """One cell (e.g. "v̇5" for symbol "v̇"): not done yet, right, or `check_wrong`'s verdict."""
+        place = symbol + self.names[node][1:]
         try:
-            place, number = self._cell(node, given, "v")
+            number = read_number(given.get(node))
         except NotDoneError as missing:
-            return Line(name, NOT_DONE, missing.message)
+            return Line(place, NOT_DONE, missing.message)
         if close(number, truth[node], self.rtol):
             return Line(place, RIGHT)
+        return check_wrong(node, place, number, given, truth)
+
+    def check_primal(self, node, place, number, given, truth) -> Line:
+        """A wrong v_i: an input's value, or its equation applied to the primals of its parents."""
+        name = self.names[node]
         equation = f"{name} = {right_side(node, self.names)}"
         if node._rule is None:
             return Line(place, WRONG, f"{equation} is an input: its value is {node.data:g}")
@@ -163,31 +167,19 @@ class _Graph:
         hint = f"{equation} does not give your {name}: evaluate it from " + self._list(node.parents)
         return Line(place, WRONG, hint + should_be(truth[node], self.reveal))
 
-    def check_tangent(self, node: Value, given: Mapping, truth: Mapping) -> Line:
-        """v̇_i: a seed for an input, else Σ_j ∂v_i/∂v_j v̇_j over its parents (8.57)."""
+    def check_tangent(self, node, place, number, given, truth) -> Line:
+        """A wrong v̇_i: a seed for an input, else Σ_j ∂v_i/∂v_j v̇_j over its parents (8.57)."""
         name = self.names[node]
-        try:
-            place, number = self._cell(node, given, "v̇")
-        except NotDoneError as missing:
-            return Line("v̇" + name[1:], NOT_DONE, missing.message)
-        if close(number, truth[node], self.rtol):
-            return Line(place, RIGHT)
         if node in self.seeds or not node.parents:
             return Line(place, WRONG, f"{place} is an input's tangent, the seed {self.seed_text}")
-        uses = [(parent, _float(local)) for parent, local in zip(node.parents, node.local_grads)]
+        uses = [(parent, float(local)) for parent, local in zip(node.parents, node.local_grads)]
         terms = " + ".join(f"∂{name}/∂{self.names[p]} v̇{self.names[p][1:]}" for p, _ in uses)
         rule = f"{place} = {terms} (8.57)"
         return self._sum_rule(node, place, number, uses, given, truth, rule, "parent")
 
-    def check_adjoint(self, node: Value, given: Mapping, truth: Mapping) -> Line:
-        """v̄_i: 1 for the output, else Σ_j v̄_j ∂v_j/∂v_i over its children (8.69)."""
+    def check_adjoint(self, node, place, number, given, truth) -> Line:
+        """A wrong v̄_i: 1 for the output, else Σ_j v̄_j ∂v_j/∂v_i over its children (8.69)."""
         name = self.names[node]
-        try:
-            place, number = self._cell(node, given, "v̄")
-        except NotDoneError as missing:
-            return Line("v̄" + name[1:], NOT_DONE, missing.message)
-        if close(number, truth[node], self.rtol):
-            return Line(place, RIGHT)
         if node is self.output:
             return Line(place, WRONG, f"{place} is the output's adjoint, ∂f/∂f = 1, as in (8.70)")
         uses = self.children[node]
@@ -284,10 +276,6 @@ def _fix_first(rule: str, place: str, wrong: str) -> str:
     return f"{place} follows from your other cells by {rule}, but {wrong} is wrong: fix that first"
 
 
-def _float(x: Any) -> float:
-    return x.data if isinstance(x, Value) else float(x)
-
-
 def _times(count: int) -> str:
     """'' for one use, ' (twice)' or ' (3 times)' for more."""
     return "" if count == 1 else " (twice)" if count == 2 else f" ({count} times)"
@@ -373,6 +361,8 @@ def check_local_derivative(
     central differences (8.25) of `function`. A point is a number or a tuple of numbers.
     """
     points = [tuple(p) if isinstance(p, (list, tuple)) else (p,) for p in points]
+    if not points:
+        raise ValueError("check_local_derivative: give at least one point")
     names = _input_names(function, len(points[0]))
     title = f"local derivative of v = {getattr(function, '__name__', 'v')}({', '.join(names)})"
     lines = []

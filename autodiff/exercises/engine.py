@@ -333,7 +333,7 @@ def _interrupt(worker: threading.Thread) -> None:
 
 
 def _where(error: BaseException) -> str:
-    """'in backward, line 12': the innermost frame of the student's code that raised."""
+    """' (in backward, line 12)': the innermost frame of the student's code that raised."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
     if not frames:
         return ""

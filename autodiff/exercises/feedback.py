@@ -2,13 +2,15 @@
 
 `Feedback` is truthy when every place is right, prints as text and shows as HTML in Jupyter.
 `read_answer` and `read_number` turn whatever a student wrote (a number, a list, a function that
-still raises NotImplementedError, None) into a value or a "not done yet", never a traceback.
+still raises NotImplementedError, None) into a value or a "not done yet", never a traceback;
+`grade` turns one number into a line.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,6 +150,19 @@ def read_number(answer: Any) -> float:
     if not math.isfinite(number):
         raise NotDoneError(f"expected a finite number, got {number}")
     return number
+
+
+def grade(
+    place: str, entry: Any, expected: float, rtol: float, reveal: bool, hint: Callable[[float], str]
+) -> Line:
+    """One number of an answer: not done yet, right, or wrong with `hint(number)` as the reason."""
+    try:
+        number = read_number(entry)
+    except NotDoneError as missing:
+        return Line(place, NOT_DONE, missing.message)
+    if close(number, expected, rtol):
+        return Line(place, RIGHT)
+    return Line(place, WRONG, hint(number) + should_be(expected, reveal))
 
 
 def close(answer: float, expected: float, rtol: float) -> bool:
