@@ -23,6 +23,14 @@ def fit(live, model=None, epochs=4, progress=False):
     return model, history
 
 
+def fit_one_input(live, model):
+    """Two epochs on two 1-D points: no decision boundary panel."""
+    nn.train(
+        model, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
+        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=live,
+    )  # fmt: skip
+
+
 def test_outside_jupyter_it_draws_nothing_and_the_progress_bar_stays(capsys):
     view = LiveView()
     assert view.show is False  # pytest is not a Jupyter kernel
@@ -115,28 +123,16 @@ def test_other_models_and_inputs_draw_the_panels_that_apply():
     fit(view, model=Neuron(2, activation="linear", seed=0))  # not an MLP: no network panel
     assert view.network_axes is None and view.boundary_axes is not None
     one_d = LiveView(show=True)
-    model = MLP(1, [2, 1], seed=0)
-    nn.train(
-        model, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
-        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=one_d,
-    )  # fmt: skip
+    fit_one_input(one_d, MLP(1, [2, 1], seed=0))
     assert one_d.boundary_axes is None and one_d.network_axes is not None
 
 
 def test_every_axis_label_stays_inside_the_figure():
     # With two panels the fixed 6% left margin cut the loss axis label ("ean loss").
     only_loss = LiveView(show=True)
-    neuron = Neuron(1, activation="linear", seed=0)
-    nn.train(
-        neuron, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
-        optimizer=SGD(neuron.parameters(), lr=0.1), epochs=2, progress=False, live=only_loss,
-    )  # fmt: skip
+    fit_one_input(only_loss, Neuron(1, activation="linear", seed=0))
     two = LiveView(show=True)
-    model = MLP(1, [2, 1], seed=0)
-    nn.train(
-        model, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
-        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=two,
-    )  # fmt: skip
+    fit_one_input(two, MLP(1, [2, 1], seed=0))
     three = LiveView(show=True)
     fit(three)
     for view in (only_loss, two, three):
