@@ -437,8 +437,8 @@ def _digraph(
             # Where the order of the operands matters (2 ** x against x ** 2), the constant's
             # edge says which operand it is: the picture alone cannot show left and right.
             ordered = node._rule not in _COMMUTATIVE
-            places = [k for k, x in enumerate(node._inputs, 1) if not isinstance(x, Value)]
-            for k, (place, constant) in enumerate(zip(places, _constants(node), strict=True)):
+            folded = [(p, x) for p, x in enumerate(node._inputs, 1) if not isinstance(x, Value)]
+            for k, (place, constant) in enumerate(folded):
                 dot.node(f"{op_name}_c{k}", label=format_number(constant), **_CONSTANT_STYLE)
                 where = {"label": f"operand {place}", "fontcolor": "#888888"} if ordered else {}
                 dot.edge(f"{op_name}_c{k}", op_name, style="dashed", color="#888888", **where)
@@ -488,10 +488,14 @@ def _box(node: Value, name: str, adjoint: float, fill: str | None, style: str = 
 def _local_text(names: Mapping[Value, str], child: Value, k: int, local: float) -> str:
     """∂v_j/∂v_i = local, for edge k of `child`; which operand, when v_i is two of them (x / x)."""
     parent = child.parents[k]
-    operand = ""
-    if child.parents.count(parent) > 1:
-        operand = f" (operand {operand_number(child, k)})"
-    return f"∂{names[child]}/∂{names[parent]}{operand} = {local:.4g}"
+    return f"∂{names[child]}/∂{names[parent]}{_operand_note(child, k)} = {local:.4g}"
+
+
+def _operand_note(child: Value, k: int) -> str:
+    """The note " (operand 2)" when the k-th parent is several operands of `child` (x / x)."""
+    if child.parents.count(child.parents[k]) > 1:
+        return f" (operand {operand_number(child, k)})"
+    return ""
 
 
 # --- fitting a picture to a slide ------------------------------------------------------------
@@ -622,10 +626,10 @@ def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> int:
 
 def _message_text(names: Mapping[Value, str], child: Value, k: int, message: float) -> str:
     """v̄_j·∂v_j/∂v_i = message, the number sent back along edge k of `child` (which operand)."""
-    parent = child.parents[k]
-    child_name, parent_name = names[child], names[parent]
-    operand = f" (operand {operand_number(child, k)})" if child.parents.count(parent) > 1 else ""
-    return f"v̄{child_name[1:]}·∂{child_name}/∂{parent_name}{operand} = {message:.4g}"
+    child_name, parent_name = names[child], names[child.parents[k]]
+    return (
+        f"v̄{child_name[1:]}·∂{child_name}/∂{parent_name}{_operand_note(child, k)} = {message:.4g}"
+    )
 
 
 def escape_label(text: str) -> str:
