@@ -54,8 +54,12 @@ class Explanation:
     def _symbol(self, name: str) -> str:
         return ("v̄" if self.mode == "adjoint" else "v̇") + name[1:]
 
+    def _ends(self, term: Term) -> tuple[str, str]:
+        """(j, i) of ∂v_j/∂v_i: a child over this node (reverse), this over a parent (forward)."""
+        return (term.other, self.name) if self.mode == "adjoint" else (self.name, term.other)
+
     def _partial(self, term: Term) -> str:
-        top, bottom = (term.other, self.name) if self.mode == "adjoint" else (self.name, term.other)
+        top, bottom = self._ends(term)
         operand = f" (operand {term.operand})" if term.operand is not None else ""
         return f"∂{top}/∂{bottom}{operand}"
 
@@ -100,9 +104,7 @@ class Explanation:
             return f"{letter}<sub>{html.escape(name[1:])}</sub>"
 
         def partial(term: Term) -> str:
-            top, bottom = (term.other, self.name)
-            if self.mode == "tangent":
-                top, bottom = bottom, top
+            top, bottom = self._ends(term)
             operand = f" (operand {term.operand})" if term.operand is not None else ""
             return f"∂v<sub>{top[1:]}</sub>/∂v<sub>{bottom[1:]}</sub>{operand}"
 
@@ -128,9 +130,7 @@ class Explanation:
             return f"{accent}{{v}}_{{{name[1:]}}}"
 
         def partial(term: Term) -> str:
-            top, bottom = (term.other, self.name)
-            if self.mode == "tangent":
-                top, bottom = bottom, top
+            top, bottom = self._ends(term)
             return rf"\frac{{\partial v_{{{top[1:]}}}}}{{\partial v_{{{bottom[1:]}}}}}"
 
         tag = rf"\qquad {self.equation_number}"
