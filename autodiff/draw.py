@@ -1,9 +1,9 @@
-"""Pictures of the graph: `draw_dot` (Graphviz) and the backward pass one step at a time.
+"""Pictures of the graph: `draw_dot`, Bishop's trace figure `draw_trace`, backward by steps.
 
-Nodes are named v1..vN as in the trace, so the DOT text is the same on every run. Every piece of
-user text goes into an HTML-like label through `html.escape`, so no label can break DOT or SVG.
-`backward_steps` replays reverse mode (Bishop 8.2.2) node by node without touching any `grad`;
-`show_backward` puts its frames behind a slider in Jupyter. graphviz is imported only when drawing.
+Nodes are named v1..vN as in the trace; user text goes into HTML-like labels escaped, so no label
+breaks DOT or SVG. `backward_steps` replays reverse mode (Bishop 8.2.2) without touching any `grad`;
+`show_backward` puts its frames behind a slider in Jupyter. `fit_to_slide` picks the layout that
+fits a slide or a notebook cell (`rankdir="auto"`). graphviz is imported only when drawing.
 """
 
 from __future__ import annotations
@@ -143,7 +143,9 @@ def draw_trace(
     table = trace(output, wrt)
     look = Look(rankdir)
     if _too_big([row.node for row in table.rows], max_nodes):
-        return _summary([row.node for row in table.rows], output.grad, "LR", max_nodes)
+        return _summary(
+            [row.node for row in table.rows], output.grad, look.fixed_rankdir, max_nodes
+        )
     names = {row.node: row.name for row in table.rows}
     dot = graphviz.Digraph(
         graph_attr={"rankdir": look.fixed_rankdir, "nodesep": "0.3", "labelloc": "b"},

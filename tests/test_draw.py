@@ -191,6 +191,13 @@ def test_a_step_of_a_large_graph_summarises_with_that_steps_adjoint():
     assert y.grad == 0.0
 
 
+def test_a_large_trace_figure_summarises_in_the_direction_asked_for():
+    with pytest.warns(UserWarning, match="3 nodes, more than max_nodes=1"):
+        summary = draw_trace(chain(3), rankdir="TB", max_nodes=1)
+    assert set(svg_groups(summary)[0]) == {"summary", "v3"}
+    assert summary.graph_attr["rankdir"] == "TB"  # it was always LR
+
+
 def test_show_backward_of_a_large_graph_shows_one_summary_and_builds_no_steps(capsys):
     # Each step keeps every adjoint: the steps of N nodes would take memory ∝ N².
     # (600 nodes: without the guard this test fails in a second instead of filling memory)
