@@ -475,8 +475,9 @@ def test_trace_figure_has_a_circle_per_v_with_primal_tangent_and_adjoint():
 
 def test_trace_figure_draws_one_arrow_for_a_repeated_parent_and_escapes_labels():
     x = Value(3.0, label="<x>")
-    nodes, edges = svg_groups(draw_trace(x * x))
-    assert list(edges).count("v1->v2") == 1
+    figure = draw_trace(x * x)
+    nodes, _ = svg_groups(figure)
+    assert figure.source.count("v1 -> v2") == 1
     assert nodes["v1_in"] == "<x>"
 
 
@@ -532,6 +533,17 @@ def test_trace_figure_puts_the_inputs_in_their_order_x1_above_x2():
             centre[title.text] = float(ellipse.get("cy"))
     assert centre["v1"] < centre["v2"]  # SVG's y grows downwards
     assert centre["v5"] < centre["v4"]  # and so the rest is Bishop's picture, not its mirror
+
+
+def test_a_slightly_too_wide_graph_that_cannot_wrap_is_stretched_to_fit():
+    # Four Newton steps drawn as Bishop's trace: 4.6:1 left to right, too tall top to bottom,
+    # and a feeds every step, so rows would not read; spreading the LR layout makes it fit.
+    a, x = Value(2.0, label="a"), Value(1.0, label="x")
+    for _ in range(4):
+        x = 0.5 * (x + a / x)
+    figure = draw_trace(x)
+    assert "ratio" in figure.graph_attr
+    assert 0.5 <= aspect(figure) <= 3.0
 
 
 def test_a_graph_with_a_value_used_rows_later_is_not_wrapped():
