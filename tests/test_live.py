@@ -176,3 +176,40 @@ def test_without_an_accuracy_there_is_no_accuracy_axis_or_legend_entry():
     classified = LiveView(show=True)
     fit(classified)
     assert classified.accuracy_axes.get_visible()
+
+
+def test_on_screen_it_redraws_no_more_often_than_min_interval():
+    view = LiveView(show=True, min_interval=3600.0)
+    fit(view, epochs=4)
+    assert view.frames_drawn == 1  # only the final picture, not one per epoch
+
+
+def test_gif_frames_end_on_the_last_epoch(tmp_path):
+    view = LiveView(gif=tmp_path / "unused.gif", gif_frames=4)
+    view.start(MLP(2, [3, 1], seed=0), *moons(), losses.hinge, 30)
+    assert view._gif_epochs == {8, 15, 22, 30}
+
+
+@pytest.mark.parametrize("hidden", ["tanh", "relu", "sigmoid", "linear"])
+def test_the_boundarys_numpy_forward_pass_is_the_models(hidden):
+    from nn.live import _scores
+
+    model = MLP(2, [4, 3, 1], activation=hidden, output_activation="sigmoid", seed=3)
+    grid_x, grid_y = [-1.5, 0.0, 0.7], [-0.4, 2.0]
+    scores = _scores(model, grid_x, grid_y)
+    expected = [[model([gx, gy]).data for gx in grid_x] for gy in grid_y]
+    assert scores == [pytest.approx(row, rel=1e-12, abs=1e-15) for row in expected]
+
+
+def test_a_probability_output_draws_its_boundary_at_one_half():
+    points, classes = datasets.make_moons(20, noise=0.1, seed=0)
+    model = MLP(2, [3, 1], output_activation="sigmoid", seed=0)
+    view = LiveView(show=True)
+    nn.train(
+        model, points, classes, loss=losses.binary_cross_entropy,
+        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=view,
+    )  # fmt: skip
+    assert list(view._contours[1].levels) == [0.5]
+    scored = LiveView(show=True)
+    fit(scored)
+    assert list(scored._contours[1].levels) == [0.0]  # a score's boundary is at 0
