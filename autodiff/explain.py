@@ -177,26 +177,34 @@ def explain(
         )
     if node is output:
         return Explanation(names[node], "adjoint", [], node.grad, seed=True, label=node.label)
-    terms = []
+    by_child = []  # each child's terms, one per operand that is node (x * x: two)
     for child in order:
         if node not in child.parents:
             continue
         repeated = child.parents.count(node) > 1
-        for k, (parent, local) in enumerate(zip(child.parents, child.local_grads, strict=True)):
-            if parent is node:
-                terms.append(
-                    Term(
-                        other=names[child],
-                        equation=f"{names[child]} = {right_side(child, names)}",
-                        factor=child.grad,
-                        local=local,
-                        value=chain_term(local, child.grad),
-                        operand=operand_number(child, k) if repeated else None,
-                    )
+        by_child.append(
+            [
+                Term(
+                    other=names[child],
+                    equation=f"{names[child]} = {right_side(child, names)}",
+                    factor=child.grad,
+                    local=local,
+                    value=chain_term(local, child.grad),
+                    operand=operand_number(child, k) if repeated else None,
                 )
+                for k, (parent, local) in enumerate(
+                    zip(child.parents, child.local_grads, strict=True)
+                )
+                if parent is node
+            ]
+        )
+    terms = [term for group in by_child for term in group]
     total = 0.0
-    for term in reversed(terms):  # backward() adds the messages from the last child back
-        total += term.value
+    # In backward()'s order, so the total is the grad to the last bit: the last child first,
+    # each child's operands in turn.
+    for group in reversed(by_child):
+        for term in group:
+            total += term.value
     return Explanation(names[node], "adjoint", terms, total, seed=False, label=node.label)
 
 
