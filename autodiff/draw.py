@@ -1,9 +1,9 @@
-"""Pictures of the graph: `draw_dot` (Graphviz) and the backward pass one step at a time.
+"""Pictures of the graph: `draw_dot`, Bishop's trace figure `draw_trace`, backward by steps.
 
-Nodes are named v1..vN as in the trace, so the DOT text is the same on every run. Every piece of
-user text goes into an HTML-like label through `html.escape`, so no label can break DOT or SVG.
-`backward_steps` replays reverse mode (Bishop 8.2.2) node by node without touching any `grad`;
-`show_backward` puts its frames behind a slider in Jupyter. graphviz is imported only when drawing.
+Nodes are named v1..vN as in the trace; user text goes into HTML-like labels escaped, so no label
+breaks DOT or SVG. `backward_steps` replays reverse mode (Bishop 8.2.2) without touching any `grad`;
+`show_backward` puts its frames behind a slider in Jupyter. `fit_to_slide` picks the layout that
+fits a slide or a notebook cell (`rankdir="auto"`). graphviz is imported only when drawing.
 """
 
 from __future__ import annotations
@@ -143,7 +143,9 @@ def draw_trace(
     table = trace(output, wrt)
     look = Look(rankdir)
     if _too_big([row.node for row in table.rows], max_nodes):
-        return _summary([row.node for row in table.rows], output.grad, "LR", max_nodes)
+        return _summary(
+            [row.node for row in table.rows], output.grad, look.fixed_rankdir, max_nodes
+        )
     names = {row.node: row.name for row in table.rows}
     dot = graphviz.Digraph(
         graph_attr={"rankdir": look.fixed_rankdir, "nodesep": "0.3", "labelloc": "b"},
@@ -437,8 +439,8 @@ def _digraph(
             # Where the order of the operands matters (2 ** x against x ** 2), the constant's
             # edge says which operand it is: the picture alone cannot show left and right.
             ordered = node._rule not in _COMMUTATIVE
-            places = [k for k, x in enumerate(node._inputs, 1) if not isinstance(x, Value)]
-            for k, (place, constant) in enumerate(zip(places, _constants(node), strict=True)):
+            folded = [(p, x) for p, x in enumerate(node._inputs, 1) if not isinstance(x, Value)]
+            for k, (place, constant) in enumerate(folded):
                 dot.node(f"{op_name}_c{k}", label=format_number(constant), **_CONSTANT_STYLE)
                 where = {"label": f"operand {place}", "fontcolor": "#888888"} if ordered else {}
                 dot.edge(f"{op_name}_c{k}", op_name, style="dashed", color="#888888", **where)
@@ -488,10 +490,14 @@ def _box(node: Value, name: str, adjoint: float, fill: str | None, style: str = 
 def _local_text(names: Mapping[Value, str], child: Value, k: int, local: float) -> str:
     """∂v_j/∂v_i = local, for edge k of `child`; which operand, when v_i is two of them (x / x)."""
     parent = child.parents[k]
-    operand = ""
-    if child.parents.count(parent) > 1:
-        operand = f" (operand {operand_number(child, k)})"
-    return f"∂{names[child]}/∂{names[parent]}{operand} = {local:.4g}"
+    return f"∂{names[child]}/∂{names[parent]}{_operand_note(child, k)} = {local:.4g}"
+
+
+def _operand_note(child: Value, k: int) -> str:
+    """The note " (operand 2)" when the k-th parent is several operands of `child` (x / x)."""
+    if child.parents.count(child.parents[k]) > 1:
+        return f" (operand {operand_number(child, k)})"
+    return ""
 
 
 # --- fitting a picture to a slide ------------------------------------------------------------
@@ -622,10 +628,10 @@ def _wrap_into_rows(dot: graphviz.Digraph, rows: int) -> int:
 
 def _message_text(names: Mapping[Value, str], child: Value, k: int, message: float) -> str:
     """v̄_j·∂v_j/∂v_i = message, the number sent back along edge k of `child` (which operand)."""
-    parent = child.parents[k]
-    child_name, parent_name = names[child], names[parent]
-    operand = f" (operand {operand_number(child, k)})" if child.parents.count(parent) > 1 else ""
-    return f"v̄{child_name[1:]}·∂{child_name}/∂{parent_name}{operand} = {message:.4g}"
+    child_name, parent_name = names[child], names[child.parents[k]]
+    return (
+        f"v̄{child_name[1:]}·∂{child_name}/∂{parent_name}{_operand_note(child, k)} = {message:.4g}"
+    )
 
 
 def escape_label(text: str) -> str:

@@ -54,8 +54,12 @@ class Explanation:
     def _symbol(self, name: str) -> str:
         return ("v̄" if self.mode == "adjoint" else "v̇") + name[1:]
 
+    def _ends(self, term: Term) -> tuple[str, str]:
+        """(j, i) of ∂v_j/∂v_i: a child over this node (reverse), this over a parent (forward)."""
+        return (term.other, self.name) if self.mode == "adjoint" else (self.name, term.other)
+
     def _partial(self, term: Term) -> str:
-        top, bottom = (term.other, self.name) if self.mode == "adjoint" else (self.name, term.other)
+        top, bottom = self._ends(term)
         operand = f" (operand {term.operand})" if term.operand is not None else ""
         return f"∂{top}/∂{bottom}{operand}"
 
@@ -100,9 +104,7 @@ class Explanation:
             return f"{letter}<sub>{html.escape(name[1:])}</sub>"
 
         def partial(term: Term) -> str:
-            top, bottom = (term.other, self.name)
-            if self.mode == "tangent":
-                top, bottom = bottom, top
+            top, bottom = self._ends(term)
             operand = f" (operand {term.operand})" if term.operand is not None else ""
             return f"∂v<sub>{top[1:]}</sub>/∂v<sub>{bottom[1:]}</sub>{operand}"
 
@@ -128,9 +130,7 @@ class Explanation:
             return f"{accent}{{v}}_{{{name[1:]}}}"
 
         def partial(term: Term) -> str:
-            top, bottom = (term.other, self.name)
-            if self.mode == "tangent":
-                top, bottom = bottom, top
+            top, bottom = self._ends(term)
             return rf"\frac{{\partial v_{{{top[1:]}}}}}{{\partial v_{{{bottom[1:]}}}}}"
 
         tag = rf"\qquad {self.equation_number}"
@@ -177,26 +177,34 @@ def explain(
         )
     if node is output:
         return Explanation(names[node], "adjoint", [], node.grad, seed=True, label=node.label)
-    terms = []
+    by_child = []  # each child's terms, one per operand that is node (x * x: two)
     for child in order:
         if node not in child.parents:
             continue
         repeated = child.parents.count(node) > 1
-        for k, (parent, local) in enumerate(zip(child.parents, child.local_grads, strict=True)):
-            if parent is node:
-                terms.append(
-                    Term(
-                        other=names[child],
-                        equation=f"{names[child]} = {right_side(child, names)}",
-                        factor=child.grad,
-                        local=local,
-                        value=chain_term(local, child.grad),
-                        operand=operand_number(child, k) if repeated else None,
-                    )
+        by_child.append(
+            [
+                Term(
+                    other=names[child],
+                    equation=f"{names[child]} = {right_side(child, names)}",
+                    factor=child.grad,
+                    local=local,
+                    value=chain_term(local, child.grad),
+                    operand=operand_number(child, k) if repeated else None,
                 )
+                for k, (parent, local) in enumerate(
+                    zip(child.parents, child.local_grads, strict=True)
+                )
+                if parent is node
+            ]
+        )
+    terms = [term for group in by_child for term in group]
     total = 0.0
-    for term in reversed(terms):  # backward() adds the messages from the last child back
-        total += term.value
+    # In backward()'s order, so the total is the grad to the last bit: the last child first,
+    # each child's operands in turn.
+    for group in reversed(by_child):
+        for term in group:
+            total += term.value
     return Explanation(names[node], "adjoint", terms, total, seed=False, label=node.label)
 
 

@@ -188,7 +188,7 @@ def _weight_table(model: MLP, index: int) -> str:
     body = ""
     for j, neuron in enumerate(layer.neurons):
         cells = "".join(
-            f'<TD ALIGN="RIGHT"><FONT COLOR="{_colour(w.data)}">{w.data:.3g}</FONT></TD>'
+            f'<TD ALIGN="RIGHT"><FONT COLOR="{weight_colour(w.data)}">{w.data:.3g}</FONT></TD>'
             for w in neuron.weights
         )
         bias = f'<TD ALIGN="RIGHT">{neuron.bias.data:.3g}</TD>'
@@ -197,7 +197,8 @@ def _weight_table(model: MLP, index: int) -> str:
     return f"{frame}<TR>{head}</TR>{body}</TABLE>"
 
 
-def _colour(weight: float) -> str:
+def weight_colour(weight: float) -> str:
+    """A weight's colour in both network pictures: blue for w >= 0, orange for w < 0."""
     return POSITIVE if weight >= 0 else NEGATIVE
 
 
@@ -246,7 +247,7 @@ def _unit_label(title: str, rows: list[str], one_line: bool = False) -> str:
 def _edge_style(weight: float, largest: float, show_weight: bool) -> dict[str, str]:
     """Blue for w > 0, orange for w < 0, pen width growing with |w|."""
     style = {
-        "color": _colour(weight),
+        "color": weight_colour(weight),
         "penwidth": f"{0.3 + (MAX_WIDTH - 0.3) * min(abs(weight) / largest, 1.0):.2f}",
     }
     if show_weight:

@@ -17,13 +17,12 @@ from typing import Any
 
 import autodiff
 
+from .draw import weight_colour
 from .module import MLP, Module
 
 SCREEN_DPI = 80
 FIRST_GUESS = 0.3  # seconds per frame, until the first frame has been timed
 SHARE = 0.05  # redraw when the training since the last frame took 1/SHARE times a frame's cost
-POSITIVE = "#1f77b4"  # weight colours, as draw_network uses
-NEGATIVE = "#ff7f0e"
 
 
 def in_jupyter() -> bool:
@@ -369,7 +368,7 @@ class LiveView:
             for w in neuron.weights
         ]
         largest = max(max(abs(w) for w in weights), 1e-12)
-        self._edges.set_color([POSITIVE if w >= 0 else NEGATIVE for w in weights])
+        self._edges.set_color([weight_colour(w) for w in weights])
         self._edges.set_linewidth([0.2 + 2.3 * abs(w) / largest for w in weights])
         self._edges.set_alpha(0.7)
         self.network_axes.set_title(

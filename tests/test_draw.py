@@ -191,6 +191,13 @@ def test_a_step_of_a_large_graph_summarises_with_that_steps_adjoint():
     assert y.grad == 0.0
 
 
+def test_a_large_trace_figure_summarises_in_the_direction_asked_for():
+    with pytest.warns(UserWarning, match="3 nodes, more than max_nodes=1"):
+        summary = draw_trace(chain(3), rankdir="TB", max_nodes=1)
+    assert set(svg_groups(summary)[0]) == {"summary", "v3"}
+    assert summary.graph_attr["rankdir"] == "TB"  # it was always LR
+
+
 def test_show_backward_of_a_large_graph_shows_one_summary_and_builds_no_steps(capsys):
     # Each step keeps every adjoint: the steps of N nodes would take memory ∝ N².
     # (600 nodes: without the guard this test fails in a second instead of filling memory)
@@ -468,8 +475,9 @@ def test_trace_figure_has_a_circle_per_v_with_primal_tangent_and_adjoint():
 
 def test_trace_figure_draws_one_arrow_for_a_repeated_parent_and_escapes_labels():
     x = Value(3.0, label="<x>")
-    nodes, edges = svg_groups(draw_trace(x * x))
-    assert list(edges).count("v1->v2") == 1
+    figure = draw_trace(x * x)
+    nodes, _ = svg_groups(figure)
+    assert figure.source.count("v1 -> v2") == 1
     assert nodes["v1_in"] == "<x>"
 
 
@@ -525,6 +533,17 @@ def test_trace_figure_puts_the_inputs_in_their_order_x1_above_x2():
             centre[title.text] = float(ellipse.get("cy"))
     assert centre["v1"] < centre["v2"]  # SVG's y grows downwards
     assert centre["v5"] < centre["v4"]  # and so the rest is Bishop's picture, not its mirror
+
+
+def test_a_slightly_too_wide_graph_that_cannot_wrap_is_stretched_to_fit():
+    # Four Newton steps drawn as Bishop's trace: 4.6:1 left to right, too tall top to bottom,
+    # and a feeds every step, so rows would not read; spreading the LR layout makes it fit.
+    a, x = Value(2.0, label="a"), Value(1.0, label="x")
+    for _ in range(4):
+        x = 0.5 * (x + a / x)
+    figure = draw_trace(x)
+    assert "ratio" in figure.graph_attr
+    assert 0.5 <= aspect(figure) <= 3.0
 
 
 def test_a_graph_with_a_value_used_rows_later_is_not_wrapped():

@@ -102,6 +102,21 @@ def test_units_show_activation_and_the_textbook_delta():
             assert shown_number(texts, "δ") == pytest.approx(deltas[number - 1][j], rel=1e-3)
 
 
+def test_units_of_a_tall_layer_show_z_and_the_textbook_delta_on_one_line():
+    model = MLP(2, [8, 1], seed=1)  # more than 6 units in a layer: one line per unit
+    x, t = [0.4, -0.7], 0.3
+    trained_step(model, x, t)
+    groups = rendered(nn.draw_network(model))
+    deltas = hand_deltas(model, x, t)
+    for number, layer in enumerate(model.layers, start=1):
+        for j, neuron in enumerate(layer.neurons):
+            title, line = groups[f"L{number}_{j}"][0]
+            assert title == f"z{number}[{j}]"
+            _, z, _, delta = line.split()  # "z 0.123  δ -0.05", a no-break space between
+            assert float(z) == pytest.approx(neuron.output.data, rel=1e-2)
+            assert float(delta) == pytest.approx(deltas[number - 1][j], rel=1e-2)
+
+
 def test_a_forward_mode_pass_leaves_the_drawing_of_the_last_reverse_mode_call():
     model = MLP(2, [3, 1], seed=0)
     trained_step(model, [0.4, -0.7], 0.3)

@@ -56,6 +56,19 @@ def test_a_repeated_parent_gives_one_term_per_occurrence():
     assert e.total == x.grad == 6.0
 
 
+def test_the_terms_are_added_in_backwards_order_so_the_total_is_the_grad_bit_for_bit():
+    x = Value(1.0, label="x")
+    y = x * 0.1 + x * 0.2 + x * 0.3
+    y.backward()
+    # 0.3 + 0.2 + 0.1 is 0.6, but 0.1 + 0.2 + 0.3 is 0.6000000000000001
+    assert explain(x).total == x.grad == 0.6
+    # Within one child the operands go in order: x - x sends 1 then -1 (found by hypothesis)
+    x = Value(0.3, label="x")
+    y = (x - x).exp() + (x * 0.7).sin()
+    y.backward()
+    assert explain(x).total == x.grad == 0.6846216403069039
+
+
 def test_html_escapes_and_shows_the_sum():
     _, _, v3, *_ = bishop()
     page = explain(v3)._repr_html_()

@@ -23,6 +23,14 @@ def fit(live, model=None, epochs=4, progress=False):
     return model, history
 
 
+def fit_one_input(live, model):
+    """Two epochs on two 1-D points: no decision boundary panel."""
+    nn.train(
+        model, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
+        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=live,
+    )  # fmt: skip
+
+
 def test_outside_jupyter_it_draws_nothing_and_the_progress_bar_stays(capsys):
     view = LiveView()
     assert view.show is False  # pytest is not a Jupyter kernel
@@ -115,28 +123,16 @@ def test_other_models_and_inputs_draw_the_panels_that_apply():
     fit(view, model=Neuron(2, activation="linear", seed=0))  # not an MLP: no network panel
     assert view.network_axes is None and view.boundary_axes is not None
     one_d = LiveView(show=True)
-    model = MLP(1, [2, 1], seed=0)
-    nn.train(
-        model, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
-        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=one_d,
-    )  # fmt: skip
+    fit_one_input(one_d, MLP(1, [2, 1], seed=0))
     assert one_d.boundary_axes is None and one_d.network_axes is not None
 
 
 def test_every_axis_label_stays_inside_the_figure():
     # With two panels the fixed 6% left margin cut the loss axis label ("ean loss").
     only_loss = LiveView(show=True)
-    neuron = Neuron(1, activation="linear", seed=0)
-    nn.train(
-        neuron, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
-        optimizer=SGD(neuron.parameters(), lr=0.1), epochs=2, progress=False, live=only_loss,
-    )  # fmt: skip
+    fit_one_input(only_loss, Neuron(1, activation="linear", seed=0))
     two = LiveView(show=True)
-    model = MLP(1, [2, 1], seed=0)
-    nn.train(
-        model, [[0.1], [0.9]], [-1, 1], loss=losses.hinge,
-        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=two,
-    )  # fmt: skip
+    fit_one_input(two, MLP(1, [2, 1], seed=0))
     three = LiveView(show=True)
     fit(three)
     for view in (only_loss, two, three):
@@ -180,3 +176,40 @@ def test_without_an_accuracy_there_is_no_accuracy_axis_or_legend_entry():
     classified = LiveView(show=True)
     fit(classified)
     assert classified.accuracy_axes.get_visible()
+
+
+def test_on_screen_it_redraws_no_more_often_than_min_interval():
+    view = LiveView(show=True, min_interval=3600.0)
+    fit(view, epochs=4)
+    assert view.frames_drawn == 1  # only the final picture, not one per epoch
+
+
+def test_gif_frames_end_on_the_last_epoch(tmp_path):
+    view = LiveView(gif=tmp_path / "unused.gif", gif_frames=4)
+    view.start(MLP(2, [3, 1], seed=0), *moons(), losses.hinge, 30)
+    assert view._gif_epochs == {8, 15, 22, 30}
+
+
+@pytest.mark.parametrize("hidden", ["tanh", "relu", "sigmoid", "linear"])
+def test_the_boundarys_numpy_forward_pass_is_the_models(hidden):
+    from nn.live import _scores
+
+    model = MLP(2, [4, 3, 1], activation=hidden, output_activation="sigmoid", seed=3)
+    grid_x, grid_y = [-1.5, 0.0, 0.7], [-0.4, 2.0]
+    scores = _scores(model, grid_x, grid_y)
+    expected = [[model([gx, gy]).data for gx in grid_x] for gy in grid_y]
+    assert scores == [pytest.approx(row, rel=1e-12, abs=1e-15) for row in expected]
+
+
+def test_a_probability_output_draws_its_boundary_at_one_half():
+    points, classes = datasets.make_moons(20, noise=0.1, seed=0)
+    model = MLP(2, [3, 1], output_activation="sigmoid", seed=0)
+    view = LiveView(show=True)
+    nn.train(
+        model, points, classes, loss=losses.binary_cross_entropy,
+        optimizer=SGD(model.parameters(), lr=0.1), epochs=2, progress=False, live=view,
+    )  # fmt: skip
+    assert list(view._contours[1].levels) == [0.5]
+    scored = LiveView(show=True)
+    fit(scored)
+    assert list(scored._contours[1].levels) == [0.0]  # a score's boundary is at 0
