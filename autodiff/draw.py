@@ -196,7 +196,7 @@ def _trace_caption(seed_text: str | None, adjoints: bool) -> str:
         )
     if adjoints:
         lines.append(
-            f'<FONT COLOR="{ADJOINT_COLOUR}">v̄_i = ∂f/∂v_i: adjoint, reverse mode (8.69)</FONT>'
+            f'<FONT COLOR="{ADJOINT_COLOUR}">v̄_i = ∂f/∂v_i: adjoint, reverse mode (8.68)</FONT>'
         )
     return "<" + "<BR/>".join(lines) + ">"
 

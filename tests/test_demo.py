@@ -84,7 +84,7 @@ def test_trace_is_bishops_seven_rows_and_two_chain_rules(result):
 def test_trace_figure_and_networks_carry_their_captions(result):
     out = result[1]
     figure = (out / "trace.svg").read_text(encoding="utf-8")
-    assert "tangent, forward mode (8.57)" in figure and "adjoint, reverse mode (8.69)" in figure
+    assert "tangent, forward mode (8.57)" in figure and "adjoint, reverse mode (8.68)" in figure
     for name in ("network.svg", "network_small.svg"):
         text = (out / name).read_text(encoding="utf-8")
         assert "x = (" in text and "t = " in text and "line width ∝ |w|" in text

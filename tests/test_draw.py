@@ -505,7 +505,7 @@ def test_trace_caption_lines_are_whole_texts_without_subscript_runs():
     root = ET.fromstring(svg)
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert "each circle: v_i, its equation, its primal value" in texts
-    assert "v̄_i = ∂f/∂v_i: adjoint, reverse mode (8.69)" in texts
+    assert "v̄_i = ∂f/∂v_i: adjoint, reverse mode (8.68)" in texts
 
 
 def test_a_backward_step_picture_has_a_key_to_its_colours():
