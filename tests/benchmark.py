@@ -634,6 +634,12 @@ def median_step_ms(step: Callable[[], None], runs: int) -> float:
     return median_seconds(step, runs) * 1e3
 
 
+def two_moons() -> tuple[list, list[int]]:
+    """The demo's data: 100 points of two moons and their hinge targets in {-1, +1}."""
+    points, labels = nn.datasets.make_moons(100, 0.1, seed=0)
+    return points, [2 * label - 1 for label in labels]
+
+
 def bench_demo_step(quick: bool) -> None:
     print("\n## 3. micrograd's demo step: two moons (100 points), MLP 2-16-16-1, hinge + L2, SGD")
     print(
@@ -642,8 +648,7 @@ def bench_demo_step(quick: bool) -> None:
         "tanh hidden units the script swaps its hidden neurons to a subclass whose __call__ uses\n"
         "the tanh added above. The plain-float step is the same loss and gradient by hand."
     )
-    points, labels = nn.datasets.make_moons(100, 0.1, seed=0)
-    targets = [2 * label - 1 for label in labels]  # hinge targets in {-1, +1}
+    points, targets = two_moons()
     runs = {"tracegrad": 15, "micrograd": 5, "plain floats": 15}
     if quick:
         runs = dict.fromkeys(runs, 3)
@@ -733,8 +738,7 @@ def bench_micrograd_style_step(quick: bool) -> None:
         "and micrograd's update loop. Beside it: tracegrad's own idiom of section 3\n"
         "(autodiff.sum, nn.hinge, nn.SGD), plain floats by hand and micrograd."
     )
-    points, labels = nn.datasets.make_moons(100, 0.1, seed=0)
-    targets = [2 * label - 1 for label in labels]
+    points, targets = two_moons()
     model = nn.MLP(2, SIZES, activation="tanh", seed=0)
     idiomatic = nn.MLP(2, SIZES, activation="tanh", seed=0)
     values = [p.data for p in model.parameters()]
@@ -1006,8 +1010,7 @@ def bench_replay(quick: bool) -> None:
         "PyTorch on the same float64 matrices, when installed. Then one point on floats: the\n"
         "recorded program replayed against the hand-written plain-float loss and gradient."
     )
-    points, labels = nn.datasets.make_moons(100, 0.1, seed=0)
-    targets = [2 * label - 1 for label in labels]
+    points, targets = two_moons()
     model = nn.MLP(2, SIZES, activation="tanh", seed=0)
     values = [p.data for p in model.parameters()]
     numpy = importlib.import_module("numpy")
